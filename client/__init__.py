@@ -1,0 +1,1 @@
+"""mllineage read client and command line."""

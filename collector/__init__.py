@@ -1,0 +1,1 @@
+"""mllineage collector: an OpenLineage-compatible lineage service for ML (FastAPI, Postgres/SQLite)."""

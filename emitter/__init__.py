@@ -1,0 +1,1 @@
+"""mllineage emitter: OpenLineage facets and a Python API for machine-learning lineage."""

@@ -1,0 +1,1 @@
+"""JSON Schemas of the mllineage_* OpenLineage facets, shipped as package data."""
