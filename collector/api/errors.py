@@ -1,0 +1,41 @@
+"""The one place where domain errors become HTTP responses: ``{"error", "details"}`` JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from mllineage.collector.errors import CollectorError, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def error_body(message: str, details: list[dict[str, str]] | None = None) -> dict[str, object]:
+    return {"error": message, "details": details or []}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CollectorError)
+    async def collector_error(_: Request, exc: CollectorError) -> JSONResponse:
+        details = [{"loc": d.loc, "msg": d.msg} for d in exc.details]
+        return JSONResponse(error_body(exc.message, details), status_code=exc.status)
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def database_unavailable(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.reason)
+        return JSONResponse(
+            error_body(str(exc)),
+            status_code=503,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": "/" + "/".join(str(p) for p in err["loc"]), "msg": err["msg"]}
+            for err in exc.errors()
+        ]
+        return JSONResponse(error_body("invalid request parameters", details), status_code=400)

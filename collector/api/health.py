@@ -1,0 +1,38 @@
+"""Liveness (``/health``) and readiness (``/ready``: the database answers) probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _ping(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1 FROM lineage_events LIMIT 1"))
+    except DBAPIError as exc:
+        return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+    return None
+
+
+@router.get("/ready")
+async def ready(request: Request) -> JSONResponse:
+    problem = await run_in_threadpool(_ping, request.app.state.engine)
+    if problem is None:
+        return JSONResponse({"status": "ready"})
+    retry_after = str(request.app.state.settings.retry_after_seconds)
+    return JSONResponse(
+        {"status": "unavailable", "error": problem},
+        status_code=503,
+        headers={"Retry-After": retry_after},
+    )

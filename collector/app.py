@@ -1,0 +1,69 @@
+"""The FastAPI application factory: wires settings, engine, validator, writer and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from mllineage.collector.api import health, ingest
+from mllineage.collector.api.auth import KeyRing
+from mllineage.collector.api.errors import install_error_handlers
+from mllineage.collector.api.middleware import RequestIdMiddleware
+from mllineage.collector.db.engine import make_engine, make_session_factory
+from mllineage.collector.ingest.validate import EventValidator
+from mllineage.collector.ingest.writer import IngestWriter
+from mllineage.collector.settings import Settings
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None) -> FastAPI:
+    """Build the collector. Pass ``engine`` to share one (tests); else one is made from settings.
+
+    The database schema is not migrated here: ``mllineage serve`` and ``mllineage db upgrade`` do
+    that, so several collector processes never race on migrations.
+    """
+    settings = settings or Settings()
+    engine = engine or make_engine(settings.database_url, pool_size=settings.pool_size)
+    writer = IngestWriter(
+        engine,
+        max_batch=settings.ingest_max_batch,
+        queue_size=settings.ingest_queue_size,
+        retry_after=settings.retry_after_seconds,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        writer.start()
+        try:
+            yield
+        finally:
+            writer.stop()
+
+    app = FastAPI(
+        title="mllineage collector",
+        version=_version(),
+        description="OpenLineage-compatible lineage collector for machine learning.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = make_session_factory(engine)
+    app.state.validator = EventValidator(strict=settings.strict_validation)
+    app.state.writer = writer
+    app.state.keyring = KeyRing(settings.hashed_api_keys())
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(ingest.router)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("mllineage")
+    except PackageNotFoundError:
+        return "0.0.0"

@@ -1,0 +1,266 @@
+"""The collector's tables: the raw event log and its projection into the lineage graph.
+
+Graph shape: namespaces hold datasets and jobs; a job has runs; a run reads and writes datasets
+(``run_io``, historical, per run) and may produce dataset versions. ``job_edges`` is the job's
+*current* edge set (its latest completed run's, else its latest run's, else its static JobEvent
+lineage), which is what the traversal walks. Facets are stored one row per (entity, key) with the
+``event_time`` of the event that set them, so out-of-order events merge correctly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mllineage.collector.db.types import BigIntPK, JSONType, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, int: BigInteger()}
+
+
+class LineageEvent(Base):
+    """Every accepted event, exactly once (``event_hash`` = sha256 of its canonical JSON)."""
+
+    __tablename__ = "lineage_events"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    event_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    event_type: Mapped[str | None] = mapped_column(String(16))
+    event_time: Mapped[datetime]
+    received_at: Mapped[datetime]
+    run_uuid: Mapped[str | None] = mapped_column(String(255))
+    job_namespace: Mapped[str | None] = mapped_column(Text)
+    job_name: Mapped[str | None] = mapped_column(Text)
+    producer: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    warnings: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)
+
+    __table_args__ = (
+        Index("ix_lineage_events_run_uuid", "run_uuid"),
+        Index("ix_lineage_events_job", "job_namespace", "job_name", "event_time"),
+        Index("ix_lineage_events_event_time", "event_time"),
+        # Retention and time partitioning key: BRIN is tiny and ideal for append-only time.
+        Index(
+            "ix_lineage_events_received_at",
+            "received_at",
+            postgresql_using="brin",
+        ),
+    )
+
+
+class Namespace(Base):
+    __tablename__ = "namespaces"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    created_at: Mapped[datetime]
+
+
+class Dataset(Base):
+    """A dataset (incl. feature groups, models, endpoints: ``kind`` comes from its facets)."""
+
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    namespace_id: Mapped[int] = mapped_column(ForeignKey("namespaces.id"))
+    name: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(32), default="dataset")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("namespace_id", "name"),
+        Index("ix_datasets_kind", "kind"),
+        Index("ix_datasets_name", "name"),
+    )
+
+
+class DatasetFacet(Base):
+    """Current facet ``key`` of a dataset; ``facet`` NULL = retracted with ``_deleted``."""
+
+    __tablename__ = "dataset_facets"
+
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_time: Mapped[datetime]
+    facet: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class DatasetVersion(Base):
+    """A version of a dataset: explicit (``version`` / model facet) or one per producing run."""
+
+    __tablename__ = "dataset_versions"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    version: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    run_uuid: Mapped[str | None] = mapped_column(String(255))
+    facets: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "version"),
+        Index("ix_dataset_versions_run_uuid", "run_uuid"),
+        Index("ix_dataset_versions_created", "dataset_id", "created_at"),
+    )
+
+
+class DatasetSymlink(Base):
+    """Another identifier of the same dataset (``symlinks`` facet), e.g. a table over a path."""
+
+    __tablename__ = "dataset_symlinks"
+
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    namespace: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, primary_key=True)
+    type: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_dataset_symlinks_identifier", "namespace", "name"),)
+
+
+class DatasetTag(Base):
+    """Governance tags of a dataset (``field`` = '' for the dataset itself, else a column)."""
+
+    __tablename__ = "dataset_tags"
+
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(Text, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    value: Mapped[str] = mapped_column(Text, primary_key=True)
+    source: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_dataset_tags_key_value", "key", "value"),)
+
+
+class ColumnLineage(Base):
+    """Output column <- input column, from the output dataset's current ``columnLineage``."""
+
+    __tablename__ = "column_lineage"
+
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(Text, primary_key=True)
+    input_dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    input_field: Mapped[str] = mapped_column(Text, primary_key=True)
+    transformations: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType)
+
+    __table_args__ = (Index("ix_column_lineage_input", "input_dataset_id", "input_field"),)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    namespace_id: Mapped[int] = mapped_column(ForeignKey("namespaces.id"))
+    name: Mapped[str] = mapped_column(Text)
+    job_type: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    current_run_uuid: Mapped[str | None] = mapped_column(String(255))
+    current_run_complete: Mapped[bool | None] = mapped_column(Boolean)
+    current_run_time: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("namespace_id", "name"), Index("ix_jobs_name", "name"))
+
+
+class JobFacet(Base):
+    __tablename__ = "job_facets"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_time: Mapped[datetime]
+    facet: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class JobStaticIO(Base):
+    """Design-time lineage declared by JobEvents (``direction`` 'in' or 'out')."""
+
+    __tablename__ = "job_static_io"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+
+
+class JobEdge(Base):
+    """The job's current edges: what the lineage traversal walks."""
+
+    __tablename__ = "job_edges"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_job_edges_dataset", "dataset_id", "direction", "job_id"),)
+
+
+class Run(Base):
+    """A run; ``state`` follows event time: terminal states are sticky, OTHER changes nothing."""
+
+    __tablename__ = "runs"
+
+    uuid: Mapped[str] = mapped_column(String(255), primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"))
+    state: Mapped[str | None] = mapped_column(String(16))
+    state_time: Mapped[datetime | None]
+    state_terminal: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    first_event_time: Mapped[datetime]
+    last_event_time: Mapped[datetime]
+    parent_run_uuid: Mapped[str | None] = mapped_column(String(255))
+    parent_job_namespace: Mapped[str | None] = mapped_column(Text)
+    parent_job_name: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_runs_job", "job_id", "ended_at"),
+        Index("ix_runs_parent", "parent_run_uuid"),
+    )
+
+
+class RunFacet(Base):
+    __tablename__ = "run_facets"
+
+    run_uuid: Mapped[str] = mapped_column(ForeignKey("runs.uuid"), primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_time: Mapped[datetime]
+    facet: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class RunIO(Base):
+    """A run read ('in') or wrote ('out') a dataset; ``version_id`` when the version is known."""
+
+    __tablename__ = "run_io"
+
+    run_uuid: Mapped[str] = mapped_column(ForeignKey("runs.uuid"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("dataset_versions.id"))
+    event_time: Mapped[datetime]
+    facets: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+    __table_args__ = (Index("ix_run_io_dataset", "dataset_id", "direction"),)

@@ -1,0 +1,296 @@
+"""Fold a batch of validated events into the rows they imply, before touching the database.
+
+Everything here is order-independent (a max or min over event time), so a batch folds to the same
+rows whatever order its events arrived in, and folding then upserting gives the same graph as
+upserting event by event. Contracts of the fold:
+
+- run state: the candidate with the greatest ``(terminal, event_time)`` wins; START and RUNNING are
+  non-terminal, COMPLETE/FAIL/ABORT terminal, OTHER (or no eventType) is not a candidate. So a late
+  START never reopens a finished run and OTHER never changes state;
+- facets: per (entity, key), the facet of the latest event wins; ``_deleted: true`` is a tombstone
+  that wins the same way (stored as NULL);
+- dataset versions: an output gets a version when the event names one (``version`` facet, else
+  ``mllineage_model.version``) or when the run completes (the version is then the run id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mllineage.collector.ingest.validate import ParsedEvent
+from mllineage.collector.schemas.openlineage import (
+    DatasetEvent,
+    InputDataset,
+    JobEvent,
+    OutputDataset,
+    RunEvent,
+)
+
+TERMINAL_STATES = frozenset({"COMPLETE", "FAIL", "ABORT"})
+STATE_TYPES = TERMINAL_STATES | {"START", "RUNNING"}
+
+DatasetKey = tuple[str, str]  # (namespace, name)
+JobKey = tuple[str, str]
+
+
+@dataclass(slots=True)
+class FacetValue:
+    """A facet as of ``event_time``; ``facet`` None means it was retracted."""
+
+    event_time: datetime
+    facet: dict[str, Any] | None
+
+
+@dataclass(slots=True)
+class DatasetTouch:
+    created_at: datetime
+    written_at: datetime | None = None
+
+
+@dataclass(slots=True)
+class JobTouch:
+    created_at: datetime
+    updated_at: datetime
+    job_type: str | None = None
+    job_type_time: datetime | None = None
+
+
+@dataclass(slots=True)
+class RunFold:
+    job: JobKey
+    state: str | None = None
+    state_time: datetime | None = None
+    state_terminal: bool = False
+    started_at: datetime | None = None
+    first_event_time: datetime | None = None
+    last_event_time: datetime | None = None
+    parent_run_uuid: str | None = None
+    parent_job: JobKey | None = None
+
+    def add(self, event_type: str | None, at: datetime) -> None:
+        if self.first_event_time is None or at < self.first_event_time:
+            self.first_event_time = at
+        if self.last_event_time is None or at > self.last_event_time:
+            self.last_event_time = at
+        if event_type == "START" and (self.started_at is None or at < self.started_at):
+            self.started_at = at
+        if event_type in STATE_TYPES:
+            terminal = event_type in TERMINAL_STATES
+            if self.state_time is None or (terminal, at) >= (self.state_terminal, self.state_time):
+                self.state, self.state_time, self.state_terminal = event_type, at, terminal
+
+    @property
+    def ended_at(self) -> datetime | None:
+        return self.state_time if self.state_terminal else None
+
+
+@dataclass(slots=True)
+class VersionFold:
+    created_at: datetime
+    run_uuid: str | None
+    facets: dict[str, Any]
+
+
+@dataclass(slots=True)
+class RunIOFold:
+    event_time: datetime
+    version: str | None
+    facets: dict[str, Any] | None
+
+
+@dataclass
+class BatchFold:
+    """The rows a batch of new (non-duplicate) events implies, keyed for upserts."""
+
+    namespaces: set[str] = field(default_factory=set)
+    datasets: dict[DatasetKey, DatasetTouch] = field(default_factory=dict)
+    dataset_facets: dict[tuple[str, str, str], FacetValue] = field(default_factory=dict)
+    versions: dict[tuple[str, str, str], VersionFold] = field(default_factory=dict)
+    jobs: dict[JobKey, JobTouch] = field(default_factory=dict)
+    job_facets: dict[tuple[str, str, str], FacetValue] = field(default_factory=dict)
+    static_io: set[tuple[str, str, str, str, str]] = field(default_factory=set)
+    runs: dict[str, RunFold] = field(default_factory=dict)
+    run_facets: dict[tuple[str, str], FacetValue] = field(default_factory=dict)
+    run_io: dict[tuple[str, str, str, str], RunIOFold] = field(default_factory=dict)
+
+    def add(self, parsed: ParsedEvent) -> None:
+        event, at = parsed.event, parsed.event_time
+        if isinstance(event, RunEvent):
+            self._add_run_event(event, at)
+        elif isinstance(event, DatasetEvent):
+            key = self._touch_dataset(event.dataset.namespace, event.dataset.name, at, written=True)
+            self._add_dataset_facets(key, event.dataset.facets, at)
+            version = explicit_version(event.dataset.facets)
+            if version is not None:
+                self._add_version(key, version, at, None, event.dataset.facets)
+        elif isinstance(event, JobEvent):
+            job = self._touch_job(event.job.namespace, event.job.name, event.job.facets, at)
+            for direction, datasets in (("in", event.inputs), ("out", event.outputs)):
+                for dataset in datasets:
+                    key = self._touch_dataset(dataset.namespace, dataset.name, at, written=False)
+                    self._add_dataset_facets(key, dataset.facets, at)
+                    self.static_io.add((*job, direction, *key))
+
+    def _add_run_event(self, event: RunEvent, at: datetime) -> None:
+        job = self._touch_job(event.job.namespace, event.job.name, event.job.facets, at)
+        run_uuid = normalise_run_id(event.run.runId)
+        run = self.runs.get(run_uuid)
+        if run is None:
+            run = self.runs[run_uuid] = RunFold(job=job)
+        run.add(event.eventType, at)
+        parent = event.run.facets.get("parent")
+        if isinstance(parent, dict) and not parent.get("_deleted"):
+            run.parent_run_uuid = normalise_run_id(str(parent["run"]["runId"]))
+            run.parent_job = (str(parent["job"]["namespace"]), str(parent["job"]["name"]))
+            self.namespaces.add(run.parent_job[0])
+        for key, facet in event.run.facets.items():
+            _keep_latest(self.run_facets, (run_uuid, key), at, facet)
+
+        completes = event.eventType == "COMPLETE"
+        for dataset in event.inputs:
+            self._add_run_dataset(run_uuid, "in", dataset, at, produced=False)
+        for out in event.outputs:
+            self._add_run_dataset(run_uuid, "out", out, at, produced=completes)
+
+    def _add_run_dataset(
+        self,
+        run_uuid: str,
+        direction: str,
+        dataset: InputDataset | OutputDataset,
+        at: datetime,
+        *,
+        produced: bool,
+    ) -> None:
+        written = direction == "out"
+        key = self._touch_dataset(dataset.namespace, dataset.name, at, written=written)
+        self._add_dataset_facets(key, dataset.facets, at)
+        version = explicit_version(dataset.facets)
+        if version is None and produced:
+            version = run_uuid
+        if version is not None:
+            self._add_version(key, version, at, run_uuid if written else None, dataset.facets)
+        io_facets = (
+            dataset.inputFacets if isinstance(dataset, InputDataset) else dataset.outputFacets
+        )
+        io_key = (run_uuid, direction, *key)
+        current = self.run_io.get(io_key)
+        if current is None:
+            self.run_io[io_key] = RunIOFold(at, version, io_facets or None)
+            return
+        current.version = current.version or version
+        if at >= current.event_time:
+            current.event_time = at
+            current.facets = io_facets or current.facets
+
+    def _touch_dataset(
+        self, namespace: str, name: str, at: datetime, *, written: bool
+    ) -> DatasetKey:
+        key = (namespace, name)
+        self.namespaces.add(namespace)
+        touch = self.datasets.get(key)
+        if touch is None:
+            touch = self.datasets[key] = DatasetTouch(created_at=at)
+        elif at < touch.created_at:
+            touch.created_at = at
+        if written and (touch.written_at is None or at > touch.written_at):
+            touch.written_at = at
+        return key
+
+    def _add_dataset_facets(self, key: DatasetKey, facets: dict[str, Any], at: datetime) -> None:
+        for facet_key, facet in facets.items():
+            _keep_latest(self.dataset_facets, (*key, facet_key), at, facet)
+            if facet_key == "columnLineage" and isinstance(facet, dict):
+                for source in column_lineage_inputs(facet):
+                    self._touch_dataset(source[0], source[1], at, written=False)
+
+    def _add_version(
+        self,
+        key: DatasetKey,
+        version: str,
+        at: datetime,
+        run_uuid: str | None,
+        facets: dict[str, Any],
+    ) -> None:
+        vkey = (*key, version)
+        current = self.versions.get(vkey)
+        if current is None or (current.run_uuid is None and run_uuid is not None):
+            self.versions[vkey] = VersionFold(at, run_uuid, facets)
+        elif at < current.created_at:
+            current.created_at = at
+
+    def _touch_job(self, namespace: str, name: str, facets: dict[str, Any], at: datetime) -> JobKey:
+        key = (namespace, name)
+        self.namespaces.add(namespace)
+        touch = self.jobs.get(key)
+        if touch is None:
+            touch = self.jobs[key] = JobTouch(created_at=at, updated_at=at)
+        else:
+            touch.created_at = min(touch.created_at, at)
+            touch.updated_at = max(touch.updated_at, at)
+        job_type = facets.get("jobType")
+        newer = touch.job_type_time is None or at >= touch.job_type_time
+        if isinstance(job_type, dict) and job_type.get("jobType") and newer:
+            touch.job_type, touch.job_type_time = str(job_type["jobType"]), at
+        for facet_key, facet in facets.items():
+            _keep_latest(self.job_facets, (*key, facet_key), at, facet)
+        return key
+
+
+def _keep_latest(
+    facets: dict[Any, FacetValue], key: Any, at: datetime, facet: dict[str, Any]
+) -> None:
+    current = facets.get(key)
+    if current is None or at >= current.event_time:
+        facets[key] = FacetValue(at, None if facet.get("_deleted") is True else facet)
+
+
+def explicit_version(facets: dict[str, Any]) -> str | None:
+    """The version a dataset's facets name: standard ``version`` facet, else our model facet."""
+    version = facets.get("version")
+    if isinstance(version, dict) and version.get("datasetVersion") is not None:
+        return str(version["datasetVersion"])
+    model = facets.get("mllineage_model")
+    if isinstance(model, dict) and model.get("version") is not None:
+        return str(model["version"])
+    return None
+
+
+def column_lineage_inputs(facet: dict[str, Any]) -> list[tuple[str, str, str, str, Any]]:
+    """(input namespace, input name, input field, output field, transformations) of a facet."""
+    rows = []
+    for output_field, spec in (facet.get("fields") or {}).items():
+        for source in spec.get("inputFields") or []:
+            rows.append(
+                (
+                    str(source["namespace"]),
+                    str(source["name"]),
+                    str(source["field"]),
+                    str(output_field),
+                    source.get("transformations"),
+                )
+            )
+    return rows
+
+
+def normalise_run_id(run_id: str) -> str:
+    """Run ids compare case-insensitively when they are UUIDs; anything else is kept as sent."""
+    return run_id.lower() if len(run_id) == 36 and run_id.count("-") == 4 else run_id
+
+
+KIND_FACETS = frozenset(
+    {"mllineage_model", "mllineage_featureGroup", "mllineage_endpoint", "feast_featureView"}
+) | {"datasetType"}
+
+
+def dataset_kind(facets: dict[str, dict[str, Any]]) -> str:
+    """Kind from current facets: model, endpoint, feature_group, else dataset (DESIGN.md)."""
+    dataset_type = facets.get("datasetType") or {}
+    if "mllineage_model" in facets or str(dataset_type.get("datasetType", "")).upper() == "MODEL":
+        return "model"
+    if "mllineage_endpoint" in facets:
+        return "endpoint"
+    if "mllineage_featureGroup" in facets or "feast_featureView" in facets:
+        return "feature_group"
+    return "dataset"

@@ -1,0 +1,69 @@
+"""Validate our own ``mllineage_*`` facets against the JSON Schemas bundled in ``mllineage.schemas``.
+
+The schemas ``$ref`` the OpenLineage core base facets by absolute URL; we resolve that URL to a
+small local stand-in of the core ``$defs`` (the base facets only check ``_producer``/``_schemaURL``),
+so nothing is ever fetched. A facet key with no bundled schema yields no problems.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+
+from mllineage import schemas as bundled
+
+OPENLINEAGE_CORE_ID = "https://openlineage.io/spec/2-0-2/OpenLineage.json"
+
+_BASE_FACET = {
+    "type": "object",
+    "properties": {
+        "_producer": {"type": "string"},
+        "_schemaURL": {"type": "string"},
+        "_deleted": {"type": "boolean"},
+    },
+    "required": ["_producer", "_schemaURL"],
+}
+_CORE_STAND_IN = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": OPENLINEAGE_CORE_ID,
+    "$defs": dict.fromkeys(
+        (
+            "BaseFacet",
+            "DatasetFacet",
+            "InputDatasetFacet",
+            "OutputDatasetFacet",
+            "RunFacet",
+            "JobFacet",
+        ),
+        _BASE_FACET,
+    ),
+}
+
+
+class MLFacetValidator:
+    """Checks ``mllineage_*`` facets; ``problems`` yields (JSON pointer, message) pairs."""
+
+    @cached_property
+    def _validators(self) -> dict[str, Draft202012Validator]:
+        resources = [(OPENLINEAGE_CORE_ID, Resource.from_contents(_CORE_STAND_IN))]
+        for schema in bundled.all_schemas():
+            resources.append((schema["$id"], Resource.from_contents(schema)))
+        registry: Registry = Registry().with_resources(resources)
+        validators = {}
+        for schema in bundled.all_schemas():
+            for key in schema.get("properties", {}):
+                facet_schema = {"$ref": f"{schema['$id']}#/properties/{key}"}
+                validators[key] = Draft202012Validator(facet_schema, registry=registry)
+        return validators
+
+    def problems(self, key: str, facet: dict[str, Any]) -> Iterator[tuple[str, str]]:
+        validator = self._validators.get(key)
+        if validator is None:
+            return
+        for error in validator.iter_errors(facet):
+            pointer = "".join(f"/{part}" for part in error.absolute_path)
+            yield pointer, f"{error.message} (schema {key})"

@@ -1,0 +1,628 @@
+"""Store a batch of validated events: raw log + graph projection, inside the caller's transaction.
+
+``store_events`` never commits; the caller owns the transaction, so one event or a whole group
+commit is atomic. Every write is an idempotent, set-based upsert (``INSERT ... ON CONFLICT``) whose
+``WHERE`` clause keeps the newest value by event time, so duplicates, retries and out-of-order
+events converge to the same graph. Events already stored (same content hash) change nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.dml import Insert
+
+from mllineage.collector.db import models
+from mllineage.collector.db.engine import json_dumps
+from mllineage.collector.db.types import PreSerialized, UTCDateTime
+from mllineage.collector.ingest.fold import (
+    KIND_FACETS,
+    BatchFold,
+    DatasetKey,
+    FacetValue,
+    JobKey,
+    column_lineage_inputs,
+    dataset_kind,
+    normalise_run_id,
+)
+from mllineage.collector.ingest.validate import ParsedEvent
+
+_CHUNK = 400
+T = TypeVar("T")
+
+events_t: Table = models.LineageEvent.__table__  # type: ignore[assignment]
+namespaces_t: Table = models.Namespace.__table__  # type: ignore[assignment]
+datasets_t: Table = models.Dataset.__table__  # type: ignore[assignment]
+dataset_facets_t: Table = models.DatasetFacet.__table__  # type: ignore[assignment]
+versions_t: Table = models.DatasetVersion.__table__  # type: ignore[assignment]
+symlinks_t: Table = models.DatasetSymlink.__table__  # type: ignore[assignment]
+tags_t: Table = models.DatasetTag.__table__  # type: ignore[assignment]
+column_lineage_t: Table = models.ColumnLineage.__table__  # type: ignore[assignment]
+jobs_t: Table = models.Job.__table__  # type: ignore[assignment]
+job_facets_t: Table = models.JobFacet.__table__  # type: ignore[assignment]
+static_io_t: Table = models.JobStaticIO.__table__  # type: ignore[assignment]
+job_edges_t: Table = models.JobEdge.__table__  # type: ignore[assignment]
+runs_t: Table = models.Run.__table__  # type: ignore[assignment]
+run_facets_t: Table = models.RunFacet.__table__  # type: ignore[assignment]
+run_io_t: Table = models.RunIO.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreResult:
+    """Per input event, in order: True if it was new, False if already stored (duplicate)."""
+
+    new: list[bool]
+
+
+def store_events(
+    conn: Connection, events: Sequence[ParsedEvent], *, received_at: datetime
+) -> StoreResult:
+    """Write ``events`` (raw + projection) on ``conn`` without committing."""
+    writer = _Writer(conn)
+    fresh_digests = writer.insert_raw(events, received_at)
+    fold = BatchFold()
+    seen: set[bytes] = set()
+    for parsed in events:
+        if parsed.digest in fresh_digests and parsed.digest not in seen:
+            seen.add(parsed.digest)
+            fold.add(parsed)
+    if seen:
+        writer.project(fold, received_at)
+    claimed: set[bytes] = set()
+    new = []
+    for parsed in events:
+        is_new = parsed.digest in fresh_digests and parsed.digest not in claimed
+        claimed.add(parsed.digest)
+        new.append(is_new)
+    return StoreResult(new)
+
+
+def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _json(value: Any) -> PreSerialized | None:
+    return None if value is None else PreSerialized(json_dumps(value))
+
+
+class _Writer:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+
+    def insert(self, table: Table) -> Insert:
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    # -- raw log ---------------------------------------------------------------------------------
+
+    def insert_raw(self, events: Sequence[ParsedEvent], received_at: datetime) -> set[bytes]:
+        rows: dict[bytes, dict[str, Any]] = {}
+        for parsed in events:
+            if parsed.digest in rows:
+                continue
+            event = parsed.event
+            job = getattr(event, "job", None)
+            run = getattr(event, "run", None)
+            rows[parsed.digest] = {
+                "event_hash": parsed.digest,
+                "kind": parsed.kind,
+                "event_type": parsed.event_type,
+                "event_time": parsed.event_time,
+                "received_at": received_at,
+                "run_uuid": normalise_run_id(run.runId) if run is not None else None,
+                "job_namespace": job.namespace if job is not None else None,
+                "job_name": job.name if job is not None else None,
+                "producer": event.producer,
+                "payload": PreSerialized(parsed.canonical.decode()),
+                "warnings": _json([{"loc": w.loc, "msg": w.msg} for w in parsed.warnings] or None),
+            }
+        if not rows:
+            return set()
+        stmt = (
+            self.insert(events_t)
+            .on_conflict_do_nothing(index_elements=["event_hash"])
+            .returning(events_t.c.event_hash)
+        )
+        result = self.conn.execute(stmt, list(rows.values()))
+        return {bytes(row[0]) for row in result}
+
+    # -- projection ------------------------------------------------------------------------------
+
+    def project(self, fold: BatchFold, now: datetime) -> None:
+        ns_ids = self.ensure_namespaces(fold.namespaces, now)
+        dataset_ids = self.upsert_datasets(fold, ns_ids)
+        job_ids = self.upsert_jobs(fold, ns_ids)
+        self.upsert_dataset_facets(fold, dataset_ids)
+        version_ids = self.upsert_versions(fold, dataset_ids)
+        self.upsert_job_facets(fold, job_ids)
+        run_ranks = self.upsert_runs(fold, job_ids, now)
+        self.upsert_run_facets(fold)
+        self.upsert_run_io(fold, dataset_ids, version_ids)
+        self.insert_static_io(fold, job_ids, dataset_ids)
+        self.update_current_runs(run_ranks, set(job_ids.values()), fold, job_ids)
+
+    def ensure_namespaces(self, names: set[str], now: datetime) -> dict[str, int]:
+        ordered = sorted(names)
+        self.conn.execute(
+            self.insert(namespaces_t).on_conflict_do_nothing(index_elements=["name"]),
+            [{"name": name, "created_at": now} for name in ordered],
+        )
+        ids: dict[str, int] = {}
+        for chunk in _chunks(ordered):
+            query = select(namespaces_t.c.name, namespaces_t.c.id).where(
+                namespaces_t.c.name.in_(chunk)
+            )
+            ids.update(dict(self.conn.execute(query).all()))
+        return ids
+
+    def _ids_by_name(self, table: Table, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
+        ids: dict[tuple[int, str], int] = {}
+        for chunk in _chunks(keys):
+            query = select(table.c.namespace_id, table.c.name, table.c.id).where(
+                tuple_(table.c.namespace_id, table.c.name).in_(chunk)
+            )
+            ids.update({(ns, name): id_ for ns, name, id_ in self.conn.execute(query)})
+        return ids
+
+    def upsert_datasets(self, fold: BatchFold, ns_ids: dict[str, int]) -> dict[DatasetKey, int]:
+        written, read_only = [], []
+        for (namespace, name), touch in sorted(fold.datasets.items()):
+            row = {
+                "namespace_id": ns_ids[namespace],
+                "name": name,
+                "kind": "dataset",
+                "created_at": touch.created_at,
+                "updated_at": touch.written_at or touch.created_at,
+            }
+            (written if touch.written_at else read_only).append(row)
+        if read_only:
+            self.conn.execute(
+                self.insert(datasets_t).on_conflict_do_nothing(
+                    index_elements=["namespace_id", "name"]
+                ),
+                read_only,
+            )
+        if written:
+            stmt = self.insert(datasets_t)
+            self.conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["namespace_id", "name"],
+                    set_={"updated_at": stmt.excluded.updated_at},
+                    where=stmt.excluded.updated_at > datasets_t.c.updated_at,
+                ),
+                written,
+            )
+        by_id = self._ids_by_name(datasets_t, [(ns_ids[ns], name) for ns, name in fold.datasets])
+        return {(ns, name): by_id[(ns_ids[ns], name)] for ns, name in fold.datasets}
+
+    def upsert_jobs(self, fold: BatchFold, ns_ids: dict[str, int]) -> dict[JobKey, int]:
+        if not fold.jobs:
+            return {}
+        rows = [
+            {
+                "namespace_id": ns_ids[namespace],
+                "name": name,
+                "job_type": touch.job_type,
+                "created_at": touch.created_at,
+                "updated_at": touch.updated_at,
+            }
+            for (namespace, name), touch in sorted(fold.jobs.items())
+        ]
+        stmt = self.insert(jobs_t)
+        newer = stmt.excluded.updated_at >= jobs_t.c.updated_at
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["namespace_id", "name"],
+                set_={
+                    "updated_at": stmt.excluded.updated_at,
+                    "job_type": _coalesce(stmt.excluded.job_type, jobs_t.c.job_type),
+                },
+                where=newer,
+            ),
+            rows,
+        )
+        by_id = self._ids_by_name(jobs_t, [(ns_ids[ns], name) for ns, name in fold.jobs])
+        return {(ns, name): by_id[(ns_ids[ns], name)] for ns, name in fold.jobs}
+
+    def _upsert_facets(
+        self,
+        table: Table,
+        owner_column: str,
+        rows: list[dict[str, Any]],
+    ) -> list[tuple[Any, str]]:
+        """Latest-by-event-time upsert; returns the (owner, key) pairs that changed."""
+        if not rows:
+            return []
+        stmt = self.insert(table)
+        upsert = stmt.on_conflict_do_update(
+            index_elements=[owner_column, "key"],
+            set_={"event_time": stmt.excluded.event_time, "facet": stmt.excluded.facet},
+            where=stmt.excluded.event_time >= table.c.event_time,
+        ).returning(table.c[owner_column], table.c.key)
+        return [(row[0], row[1]) for row in self.conn.execute(upsert, rows)]
+
+    def upsert_dataset_facets(self, fold: BatchFold, dataset_ids: dict[DatasetKey, int]) -> None:
+        values: dict[tuple[int, str], FacetValue] = {
+            (dataset_ids[(ns, name)], key): value
+            for (ns, name, key), value in fold.dataset_facets.items()
+        }
+        rows = [
+            {"dataset_id": ds, "key": key, "event_time": v.event_time, "facet": _json(v.facet)}
+            for (ds, key), v in sorted(values.items())
+        ]
+        changed = self._upsert_facets(dataset_facets_t, "dataset_id", rows)
+        derived: dict[str, list[tuple[int, dict[str, Any] | None]]] = {}
+        for dataset_id, key in changed:
+            derived.setdefault(key, []).append((dataset_id, values[(dataset_id, key)].facet))
+        if "columnLineage" in derived:
+            self.replace_column_lineage(derived["columnLineage"], dataset_ids)
+        if "tags" in derived:
+            self.replace_tags(derived["tags"])
+        if "symlinks" in derived:
+            self.replace_symlinks(derived["symlinks"])
+        kind_changed = {
+            ds for key, items in derived.items() if key in KIND_FACETS for ds, _ in items
+        }
+        if kind_changed:
+            self.recompute_kinds(sorted(kind_changed))
+
+    def replace_column_lineage(
+        self,
+        items: list[tuple[int, dict[str, Any] | None]],
+        dataset_ids: dict[DatasetKey, int],
+    ) -> None:
+        ids = [dataset_id for dataset_id, _ in items]
+        for chunk in _chunks(ids):
+            self.conn.execute(
+                delete(column_lineage_t).where(column_lineage_t.c.dataset_id.in_(chunk))
+            )
+        rows: dict[tuple[int, str, int, str], dict[str, Any]] = {}
+        for dataset_id, facet in items:
+            for ns, name, in_field, out_field, transformations in column_lineage_inputs(
+                facet or {}
+            ):
+                input_id = dataset_ids[(ns, name)]
+                rows[(dataset_id, out_field, input_id, in_field)] = {
+                    "dataset_id": dataset_id,
+                    "field": out_field,
+                    "input_dataset_id": input_id,
+                    "input_field": in_field,
+                    "transformations": _json(transformations),
+                }
+        if rows:
+            self.conn.execute(self.insert(column_lineage_t), list(rows.values()))
+
+    def replace_tags(self, items: list[tuple[int, dict[str, Any] | None]]) -> None:
+        ids = [dataset_id for dataset_id, _ in items]
+        for chunk in _chunks(ids):
+            self.conn.execute(delete(tags_t).where(tags_t.c.dataset_id.in_(chunk)))
+        rows: dict[tuple[int, str, str, str], dict[str, Any]] = {}
+        for dataset_id, facet in items:
+            for tag in (facet or {}).get("tags") or []:
+                key = (dataset_id, str(tag.get("field") or ""), str(tag["key"]), str(tag["value"]))
+                rows[key] = {
+                    "dataset_id": key[0],
+                    "field": key[1],
+                    "key": key[2],
+                    "value": key[3],
+                    "source": tag.get("source"),
+                }
+        if rows:
+            self.conn.execute(self.insert(tags_t), list(rows.values()))
+
+    def replace_symlinks(self, items: list[tuple[int, dict[str, Any] | None]]) -> None:
+        ids = [dataset_id for dataset_id, _ in items]
+        for chunk in _chunks(ids):
+            self.conn.execute(delete(symlinks_t).where(symlinks_t.c.dataset_id.in_(chunk)))
+        rows: dict[tuple[int, str, str], dict[str, Any]] = {}
+        for dataset_id, facet in items:
+            for ident in (facet or {}).get("identifiers") or []:
+                key = (dataset_id, str(ident["namespace"]), str(ident["name"]))
+                rows[key] = {
+                    "dataset_id": dataset_id,
+                    "namespace": key[1],
+                    "name": key[2],
+                    "type": ident.get("type"),
+                }
+        if rows:
+            self.conn.execute(self.insert(symlinks_t), list(rows.values()))
+
+    def recompute_kinds(self, dataset_ids: list[int]) -> None:
+        facets: dict[int, dict[str, dict[str, Any]]] = {ds: {} for ds in dataset_ids}
+        for chunk in _chunks(dataset_ids):
+            query = select(
+                dataset_facets_t.c.dataset_id, dataset_facets_t.c.key, dataset_facets_t.c.facet
+            ).where(
+                dataset_facets_t.c.dataset_id.in_(chunk),
+                dataset_facets_t.c.key.in_(sorted(KIND_FACETS)),
+                dataset_facets_t.c.facet.is_not(None),
+            )
+            for dataset_id, key, facet in self.conn.execute(query):
+                facets[dataset_id][key] = facet
+        updates = [{"b_id": ds, "b_kind": dataset_kind(f)} for ds, f in facets.items()]
+        self.conn.execute(
+            update(datasets_t).where(datasets_t.c.id == _bind("b_id")).values(kind=_bind("b_kind")),
+            updates,
+        )
+
+    def upsert_versions(
+        self, fold: BatchFold, dataset_ids: dict[DatasetKey, int]
+    ) -> dict[tuple[int, str], int]:
+        if not fold.versions:
+            return {}
+        rows = [
+            {
+                "dataset_id": dataset_ids[(ns, name)],
+                "version": version,
+                "created_at": v.created_at,
+                "run_uuid": v.run_uuid,
+                "facets": _json(v.facets),
+            }
+            for (ns, name, version), v in sorted(fold.versions.items())
+        ]
+        stmt = self.insert(versions_t)
+        # A version first seen as someone's input gets its producer when the producer reports.
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["dataset_id", "version"],
+                set_={
+                    "run_uuid": stmt.excluded.run_uuid,
+                    "created_at": stmt.excluded.created_at,
+                    "facets": stmt.excluded.facets,
+                },
+                where=and_(versions_t.c.run_uuid.is_(None), stmt.excluded.run_uuid.is_not(None)),
+            ),
+            rows,
+        )
+        keys = [(row["dataset_id"], row["version"]) for row in rows]
+        ids: dict[tuple[int, str], int] = {}
+        for chunk in _chunks(keys):
+            query = select(versions_t.c.dataset_id, versions_t.c.version, versions_t.c.id).where(
+                tuple_(versions_t.c.dataset_id, versions_t.c.version).in_(chunk)
+            )
+            ids.update({(ds, version): id_ for ds, version, id_ in self.conn.execute(query)})
+        return ids
+
+    def upsert_job_facets(self, fold: BatchFold, job_ids: dict[JobKey, int]) -> None:
+        rows = [
+            {
+                "job_id": job_ids[(ns, name)],
+                "key": key,
+                "event_time": v.event_time,
+                "facet": _json(v.facet),
+            }
+            for (ns, name, key), v in sorted(fold.job_facets.items())
+        ]
+        self._upsert_facets(job_facets_t, "job_id", rows)
+
+    def upsert_runs(
+        self, fold: BatchFold, job_ids: dict[JobKey, int], now: datetime
+    ) -> list[tuple[str, int, bool, datetime]]:
+        """Upsert runs; returns (run, job, completed, rank time) as stored after the upsert."""
+        if not fold.runs:
+            return []
+        rows = []
+        for run_uuid, run in sorted(fold.runs.items()):
+            rows.append(
+                {
+                    "uuid": run_uuid,
+                    "job_id": job_ids[run.job],
+                    "state": run.state,
+                    "state_time": run.state_time,
+                    "state_terminal": run.state_terminal,
+                    "started_at": run.started_at,
+                    "ended_at": run.ended_at,
+                    "first_event_time": run.first_event_time,
+                    "last_event_time": run.last_event_time,
+                    "parent_run_uuid": run.parent_run_uuid,
+                    "parent_job_namespace": run.parent_job[0] if run.parent_job else None,
+                    "parent_job_name": run.parent_job[1] if run.parent_job else None,
+                    "created_at": now,
+                }
+            )
+        stmt = self.insert(runs_t)
+        new, old = stmt.excluded, runs_t.c
+        wins = and_(
+            new.state.is_not(None),
+            or_(
+                old.state.is_(None),
+                tuple_(new.state_terminal, new.state_time)
+                >= tuple_(old.state_terminal, old.state_time),
+            ),
+        )
+        upsert = stmt.on_conflict_do_update(
+            index_elements=["uuid"],
+            set_={
+                "state": _case(wins, new.state, old.state),
+                "state_time": _case(wins, new.state_time, old.state_time),
+                "state_terminal": _case(wins, new.state_terminal, old.state_terminal),
+                "ended_at": _case(wins, new.ended_at, old.ended_at),
+                "started_at": _least(new.started_at, old.started_at),
+                "first_event_time": _least(new.first_event_time, old.first_event_time),
+                "last_event_time": _greatest(new.last_event_time, old.last_event_time),
+                "parent_run_uuid": _coalesce(new.parent_run_uuid, old.parent_run_uuid),
+                "parent_job_namespace": _coalesce(
+                    new.parent_job_namespace, old.parent_job_namespace
+                ),
+                "parent_job_name": _coalesce(new.parent_job_name, old.parent_job_name),
+            },
+        ).returning(old.uuid, old.job_id, old.state, old.ended_at, old.last_event_time)
+        ranks = []
+        for run_uuid, job_id, state, ended_at, last_event_time in self.conn.execute(upsert, rows):
+            completed = state == "COMPLETE"
+            ranks.append((run_uuid, job_id, completed, ended_at if completed else last_event_time))
+        return ranks
+
+    def upsert_run_facets(self, fold: BatchFold) -> None:
+        rows = [
+            {"run_uuid": run, "key": key, "event_time": v.event_time, "facet": _json(v.facet)}
+            for (run, key), v in sorted(fold.run_facets.items())
+        ]
+        self._upsert_facets(run_facets_t, "run_uuid", rows)
+
+    def upsert_run_io(
+        self,
+        fold: BatchFold,
+        dataset_ids: dict[DatasetKey, int],
+        version_ids: dict[tuple[int, str], int],
+    ) -> None:
+        if not fold.run_io:
+            return
+        rows = []
+        for (run, direction, ns, name), io in sorted(fold.run_io.items()):
+            dataset_id = dataset_ids[(ns, name)]
+            rows.append(
+                {
+                    "run_uuid": run,
+                    "direction": direction,
+                    "dataset_id": dataset_id,
+                    "version_id": version_ids.get((dataset_id, io.version)) if io.version else None,
+                    "event_time": io.event_time,
+                    "facets": _json(io.facets),
+                }
+            )
+        stmt = self.insert(run_io_t)
+        new, old = stmt.excluded, run_io_t.c
+        newer = new.event_time >= old.event_time
+        self.conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["run_uuid", "direction", "dataset_id"],
+                set_={
+                    "version_id": _coalesce(new.version_id, old.version_id),
+                    "event_time": _greatest(new.event_time, old.event_time),
+                    "facets": _case(and_(newer, new.facets.is_not(None)), new.facets, old.facets),
+                },
+            ),
+            rows,
+        )
+
+    def insert_static_io(
+        self, fold: BatchFold, job_ids: dict[JobKey, int], dataset_ids: dict[DatasetKey, int]
+    ) -> None:
+        if not fold.static_io:
+            return
+        rows = [
+            {
+                "job_id": job_ids[(job_ns, job_name)],
+                "direction": direction,
+                "dataset_id": dataset_ids[(ds_ns, ds_name)],
+            }
+            for job_ns, job_name, direction, ds_ns, ds_name in sorted(fold.static_io)
+        ]
+        self.conn.execute(self.insert(static_io_t).on_conflict_do_nothing(), rows)
+
+    def update_current_runs(
+        self,
+        ranks: list[tuple[str, int, bool, datetime]],
+        touched_jobs: set[int],
+        fold: BatchFold,
+        job_ids: dict[JobKey, int],
+    ) -> None:
+        """Move each job's current run forward and rebuild the edges of jobs whose edges moved."""
+        best: dict[int, tuple[bool, datetime, str]] = {}
+        for run_uuid, job_id, completed, at in ranks:
+            candidate = (completed, at, run_uuid)
+            if job_id not in best or candidate > best[job_id]:
+                best[job_id] = candidate
+        if best:
+            rows = [
+                {"b_job": job, "b_run": run, "b_complete": completed, "b_time": at}
+                for job, (completed, at, run) in sorted(best.items())
+            ]
+            jobs = jobs_t.c
+            self.conn.execute(
+                update(jobs_t)
+                .where(
+                    jobs.id == _bind("b_job"),
+                    or_(
+                        jobs.current_run_uuid.is_(None),
+                        jobs.current_run_uuid == _bind("b_run"),
+                        tuple_(_bind("b_complete", Boolean()), _bind("b_time", UTCDateTime()))
+                        > tuple_(jobs.current_run_complete, jobs.current_run_time),
+                    ),
+                )
+                .values(
+                    current_run_uuid=_bind("b_run"),
+                    current_run_complete=_bind("b_complete", Boolean()),
+                    current_run_time=_bind("b_time", UTCDateTime()),
+                ),
+                rows,
+            )
+        static_jobs = {job_ids[(ns, name)] for ns, name, _, _, _ in fold.static_io}
+        candidates = sorted((set(best) | static_jobs) & touched_jobs)
+        rebuild_from_runs: dict[int, str] = {}
+        rebuild_static: list[int] = []
+        for chunk in _chunks(candidates):
+            query = select(jobs_t.c.id, jobs_t.c.current_run_uuid).where(jobs_t.c.id.in_(chunk))
+            for job_id, current in self.conn.execute(query):
+                if current is None:
+                    rebuild_static.append(job_id)
+                elif current in fold.runs:  # the current run changed or gained edges
+                    rebuild_from_runs[job_id] = current
+        self.rebuild_edges(rebuild_from_runs, rebuild_static)
+
+    def rebuild_edges(self, from_runs: dict[int, str], static: list[int]) -> None:
+        jobs = sorted(set(from_runs) | set(static))
+        for chunk in _chunks(jobs):
+            self.conn.execute(delete(job_edges_t).where(job_edges_t.c.job_id.in_(chunk)))
+        runs = sorted(from_runs.values())
+        for chunk in _chunks(runs):
+            source = (
+                select(runs_t.c.job_id, run_io_t.c.direction, run_io_t.c.dataset_id)
+                .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
+                .where(run_io_t.c.run_uuid.in_(chunk))
+            )
+            self.conn.execute(
+                job_edges_t.insert().from_select(["job_id", "direction", "dataset_id"], source)
+            )
+        for chunk in _chunks(static):
+            source = select(
+                static_io_t.c.job_id, static_io_t.c.direction, static_io_t.c.dataset_id
+            ).where(static_io_t.c.job_id.in_(chunk))
+            self.conn.execute(
+                job_edges_t.insert().from_select(["job_id", "direction", "dataset_id"], source)
+            )
+
+
+def _bind(name: str, type_: Any = None) -> Any:
+    return bindparam(name, type_=type_)
+
+
+def _case(condition: ColumnElement[bool], then: Any, otherwise: Any) -> Any:
+    return case((condition, then), else_=otherwise)
+
+
+def _coalesce(first: Any, second: Any) -> Any:
+    return func.coalesce(first, second)
+
+
+def _least(new: Any, old: Any) -> Any:
+    """The smaller of two nullable values (NULL loses), the same on PostgreSQL and SQLite."""
+    return _case(and_(new.is_not(None), or_(old.is_(None), new < old)), new, old)
+
+
+def _greatest(new: Any, old: Any) -> Any:
+    """The larger of two nullable values (NULL loses)."""
+    return _case(and_(new.is_not(None), or_(old.is_(None), new > old)), new, old)

@@ -1,0 +1,218 @@
+"""Turn a request body into validated OpenLineage events, or say exactly what is wrong and where.
+
+Contract: ``parse_body`` returns the decoded JSON (object or array) or raises ``UnreadableBody``;
+``validate_event`` returns a ``ParsedEvent`` (with the warnings a lenient collector records) or
+raises ``InvalidEvent`` whose details carry JSON-pointer locations such as ``/run/runId``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from mllineage.collector.errors import BodyTooLarge, ErrorDetail, InvalidEvent, UnreadableBody
+from mllineage.collector.ingest.ml_facets import MLFacetValidator
+from mllineage.collector.schemas.facets import STANDARD_FACETS, Position, format_ok, format_problems
+from mllineage.collector.schemas.openlineage import (
+    EVENT_MODELS,
+    AnyEvent,
+    DatasetEvent,
+    EventKind,
+    JobEvent,
+    RunEvent,
+    event_kind,
+)
+
+
+@dataclass(slots=True)
+class ParsedEvent:
+    """A validated event plus what ingestion needs: canonical bytes, content hash, UTC time."""
+
+    kind: EventKind
+    event: AnyEvent
+    payload: dict[str, Any]
+    canonical: bytes
+    digest: bytes
+    event_time: datetime
+    warnings: list[ErrorDetail] = field(default_factory=list)
+
+    @property
+    def event_type(self) -> str | None:
+        return self.event.eventType if isinstance(self.event, RunEvent) else None
+
+
+def decode_body(body: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
+    """Undo ``Content-Encoding: gzip``/``deflate``, refusing anything larger than ``max_bytes``."""
+    encoding = (content_encoding or "").strip().lower()
+    if encoding in ("", "identity"):
+        if len(body) > max_bytes:
+            raise BodyTooLarge(f"request body exceeds {max_bytes} bytes")
+        return body
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise UnreadableBody(f"unsupported Content-Encoding {content_encoding!r}")
+    wbits = 16 + zlib.MAX_WBITS if encoding != "deflate" else zlib.MAX_WBITS
+    decompressor = zlib.decompressobj(wbits)
+    try:
+        data = decompressor.decompress(body, max_bytes + 1)
+    except zlib.error as exc:
+        raise UnreadableBody(f"body is not valid {encoding}: {exc}") from exc
+    if len(data) > max_bytes or decompressor.unconsumed_tail:
+        raise BodyTooLarge(f"decompressed request body exceeds {max_bytes} bytes")
+    return data
+
+
+def parse_body(data: bytes) -> Any:
+    """Decode JSON; ``UnreadableBody`` says where parsing stopped."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise UnreadableBody(f"body is not valid JSON: {exc}") from exc
+
+
+class EventValidator:
+    """Validates events against the core models, the standard facets and our own facets."""
+
+    def __init__(self, *, strict: bool = False, ml_facets: MLFacetValidator | None = None) -> None:
+        self.strict = strict
+        self.ml_facets = ml_facets or MLFacetValidator()
+
+    def validate(self, payload: Any) -> ParsedEvent:
+        if not isinstance(payload, dict):
+            raise InvalidEvent(
+                "an OpenLineage event must be a JSON object",
+                [ErrorDetail("", f"got {type(payload).__name__}")],
+            )
+        kind = event_kind(payload)
+        try:
+            event = EVENT_MODELS[kind].model_validate(payload)
+        except ValidationError as exc:
+            raise InvalidEvent(
+                f"not a valid OpenLineage {_KIND_NAMES[kind]}", _pydantic_details(exc)
+            ) from exc
+
+        errors: list[ErrorDetail] = []
+        warnings: list[ErrorDetail] = []
+        event_time = _event_time(event.eventTime, errors, warnings)
+        self._check_envelope(event, warnings)
+        for pointer, position, key, facet in _facets_of(event):
+            self._check_facet(pointer, position, key, facet, errors, warnings)
+        if self.strict and warnings:
+            errors.extend(warnings)
+        if errors:
+            raise InvalidEvent(f"not a valid OpenLineage {_KIND_NAMES[kind]}", errors)
+
+        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        return ParsedEvent(
+            kind=kind,
+            event=event,
+            payload=payload,
+            canonical=canonical,
+            digest=hashlib.sha256(canonical).digest(),
+            event_time=event_time,
+            warnings=warnings,
+        )
+
+    def _check_envelope(self, event: AnyEvent, warnings: list[ErrorDetail]) -> None:
+        if event.schemaURL is None:
+            warnings.append(ErrorDetail("/schemaURL", "missing (required by the spec)"))
+        elif not format_ok("uri", event.schemaURL):
+            warnings.append(ErrorDetail("/schemaURL", f"{event.schemaURL!r} is not a valid uri"))
+        if not format_ok("uri", event.producer):
+            warnings.append(ErrorDetail("/producer", f"{event.producer!r} is not a valid uri"))
+        if isinstance(event, RunEvent) and not format_ok("uuid", event.run.runId):
+            warnings.append(ErrorDetail("/run/runId", f"{event.run.runId!r} is not a valid uuid"))
+
+    def _check_facet(
+        self,
+        pointer: str,
+        position: Position,
+        key: str,
+        facet: dict[str, Any],
+        errors: list[ErrorDetail],
+        warnings: list[ErrorDetail],
+    ) -> None:
+        if not isinstance(facet, dict):
+            errors.append(ErrorDetail(pointer, "a facet must be a JSON object"))
+            return
+        if facet.get("_deleted") is True:
+            return  # a retraction carries no body to validate
+        for base_field in ("_producer", "_schemaURL"):
+            if base_field not in facet:
+                warnings.append(
+                    ErrorDetail(f"{pointer}/{base_field}", "missing (required by the spec)")
+                )
+        if key.startswith("mllineage_"):
+            for loc, msg in self.ml_facets.problems(key, facet):
+                warnings.append(ErrorDetail(pointer + loc, msg))
+            return
+        model = STANDARD_FACETS[position].get(key)
+        if model is None:
+            return
+        try:
+            parsed = model.model_validate(facet)
+        except ValidationError as exc:
+            errors.extend(_pydantic_details(exc, pointer))
+            return
+        for loc, msg in format_problems(parsed):
+            warnings.append(ErrorDetail(pointer + loc, msg))
+        for loc, msg in parsed.spec_deviations():
+            warnings.append(ErrorDetail(pointer + loc, msg))
+
+
+_KIND_NAMES: dict[EventKind, str] = {
+    "run": "RunEvent",
+    "dataset": "DatasetEvent",
+    "job": "JobEvent",
+}
+
+
+def _event_time(value: str, errors: list[ErrorDetail], warnings: list[ErrorDetail]) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        errors.append(ErrorDetail("/eventTime", f"{value!r} is not an ISO 8601 date-time"))
+        return datetime.min.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        warnings.append(ErrorDetail("/eventTime", f"{value!r} has no time zone; read as UTC"))
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _facets_of(event: AnyEvent) -> Iterator[tuple[str, Position, str, dict[str, Any]]]:
+    """Every facet of the event with its JSON pointer and spec position."""
+
+    def each(prefix: str, position: Position, facets: dict[str, Any]) -> Iterator[Any]:
+        for key, facet in facets.items():
+            yield f"{prefix}/{_escape(key)}", position, key, facet
+
+    if isinstance(event, RunEvent):
+        yield from each("/run/facets", "run", event.run.facets)
+    if isinstance(event, RunEvent | JobEvent):
+        yield from each("/job/facets", "job", event.job.facets)
+        for index, dataset in enumerate(event.inputs):
+            yield from each(f"/inputs/{index}/facets", "dataset", dataset.facets)
+            yield from each(f"/inputs/{index}/inputFacets", "inputFacets", dataset.inputFacets)
+        for index, out in enumerate(event.outputs):
+            yield from each(f"/outputs/{index}/facets", "dataset", out.facets)
+            yield from each(f"/outputs/{index}/outputFacets", "outputFacets", out.outputFacets)
+    if isinstance(event, DatasetEvent):
+        yield from each("/dataset/facets", "dataset", event.dataset.facets)
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _pydantic_details(exc: ValidationError, prefix: str = "") -> list[ErrorDetail]:
+    details = []
+    for error in exc.errors(include_url=False):
+        loc = "".join(f"/{_escape(str(part))}" for part in error["loc"])
+        details.append(ErrorDetail(prefix + loc, error["msg"]))
+    return details

@@ -1,0 +1,183 @@
+"""Group commit: concurrent requests share one database transaction, each acknowledged after it.
+
+Requests hand their validated events to ``IngestWriter.submit`` and wait. A writer thread takes
+everything queued (up to ``max_batch`` events), stores it in one transaction and commits, then
+answers every waiting request. One fsync thus covers many requests, which is how single-event HTTP
+ingestion gets past the commits-per-second ceiling of the disk.
+
+Guarantees: a request is answered only after its events are committed (or with an error);
+per-event atomicity holds, because a batch that fails for any reason other than the database
+being unreachable is retried one event per transaction, so one bad event cannot take others
+down with it; when the database is unreachable every waiting request gets ``DatabaseUnavailable``
+(HTTP 503) and nothing is half-written, and the next batch simply tries again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from mllineage.collector.errors import DatabaseUnavailable
+from mllineage.collector.ingest.store import store_events
+from mllineage.collector.ingest.validate import ParsedEvent
+
+log = logging.getLogger(__name__)
+
+#: Outcome per event: True = new, False = duplicate, an exception = that event failed.
+Outcome = bool | Exception
+
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
+
+
+@dataclass(slots=True)
+class _Work:
+    events: Sequence[ParsedEvent]
+    future: Future[list[Outcome]] = field(default_factory=Future)
+
+
+class IngestWriter:
+    """Owns the writer thread; ``submit`` (async) and ``submit_sync`` enqueue and wait."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_batch: int = 256,
+        queue_size: int = 10_000,
+        retry_after: int = 5,
+    ) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self.retry_after = retry_after
+        self._queue: queue.Queue[_Work | None] = queue.Queue(maxsize=queue_size)
+        self._thread: threading.Thread | None = None
+        self.batches_committed = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="mllineage-writer", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    async def submit(self, events: Sequence[ParsedEvent]) -> list[Outcome]:
+        """Store ``events``; resolves after their commit. Raises ``DatabaseUnavailable``."""
+        return await asyncio.wrap_future(self._enqueue(events))
+
+    def submit_sync(self, events: Sequence[ParsedEvent]) -> list[Outcome]:
+        return self._enqueue(events).result()
+
+    def _enqueue(self, events: Sequence[ParsedEvent]) -> Future[list[Outcome]]:
+        work = _Work(events)
+        if not events:
+            work.future.set_result([])
+            return work.future
+        try:
+            self._queue.put_nowait(work)
+        except queue.Full:
+            work.future.set_exception(
+                DatabaseUnavailable("ingest queue is full", retry_after=self.retry_after)
+            )
+        return work.future
+
+    # -- writer thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            size = len(first.events)
+            while size < self.max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(more)
+                size += len(more.events)
+            self._write(batch)
+
+    def _write(self, batch: list[_Work]) -> None:
+        events = [event for work in batch for event in work.events]
+        try:
+            outcomes: list[Outcome] = list(self._store_with_retry(events))
+        except DatabaseUnavailable as exc:
+            for work in batch:
+                work.future.set_exception(exc)
+            return
+        except Exception:
+            log.warning(
+                "batch of %d events failed; retrying one by one", len(events), exc_info=True
+            )
+            outcomes = [self._store_one(event) for event in events]
+        self.batches_committed += 1
+        start = 0
+        for work in batch:
+            end = start + len(work.events)
+            work.future.set_result(outcomes[start:end])
+            start = end
+
+    def _store_one(self, event: ParsedEvent) -> Outcome:
+        try:
+            return self._store_with_retry([event])[0]
+        except DatabaseUnavailable as exc:
+            return exc
+        except Exception as exc:
+            log.exception("event could not be stored")
+            return exc
+
+    def _store_with_retry(self, events: Sequence[ParsedEvent], attempts: int = 3) -> list[bool]:
+        for attempt in range(attempts):
+            try:
+                with self.engine.begin() as conn:
+                    return store_events(conn, events, received_at=datetime.now(UTC)).new
+            except DBAPIError as exc:
+                if _is_retryable(exc) and attempt + 1 < attempts:
+                    time.sleep(0.01 * (attempt + 1))
+                    continue
+                if _is_unavailable(exc):
+                    raise DatabaseUnavailable(_reason(exc), retry_after=self.retry_after) from exc
+                raise
+        raise AssertionError("unreachable")
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def _is_retryable(exc: DBAPIError) -> bool:
+    if _sqlstate(exc) in _RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
+
+
+def _is_unavailable(exc: DBAPIError) -> bool:
+    """Connection-level trouble (server down, restarting, too many clients, disk locked)."""
+    if exc.connection_invalidated:
+        return True
+    state = _sqlstate(exc) or ""
+    if state.startswith(("08", "57P", "53")):
+        return True
+    return isinstance(exc, OperationalError) and state == ""
+
+
+def _reason(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__

@@ -1,0 +1,79 @@
+"""Collector configuration: one pydantic-settings object, read from ``MLLINEAGE_*`` variables."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Scope = Literal["read", "write"]
+
+
+class Settings(BaseSettings):
+    """Everything the collector can be told without a code change.
+
+    Nothing is read at import time: build a ``Settings()`` (which reads the environment) or pass
+    values explicitly, as the tests do.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MLLINEAGE_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./mllineage.db",
+        description="SQLAlchemy URL: sqlite:///path.db (default) or postgresql+psycopg://...",
+    )
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, description="Largest accepted request body (after gzip)."
+    )
+    strict_validation: bool = Field(
+        default=False,
+        description="Reject events that break the spec in ways real producers commonly do "
+        "(format-only violations, missing schemaURL, invalid mllineage facets) instead of "
+        "storing them with a validation warning.",
+    )
+    api_keys: dict[str, list[Scope]] = Field(
+        default_factory=dict,
+        description="API keys and their scopes, as JSON: "
+        '{"key-or-sha256:<hex>": ["read", "write"]}. Empty means auth is off.',
+    )
+    ingest_max_batch: int = Field(
+        default=256, description="Most events one shared ingest transaction commits (group commit)."
+    )
+    ingest_queue_size: int = Field(
+        default=10_000, description="Events waiting for the writer before requests get 503."
+    )
+    pool_size: int = Field(default=8, description="Database connections kept open (Postgres).")
+    retry_after_seconds: int = Field(
+        default=5, description="Retry-After sent with 503 while the database is unreachable."
+    )
+    log_level: str = "INFO"
+    log_json: bool = Field(default=False, description="One JSON object per log line.")
+
+    @field_validator("api_keys")
+    @classmethod
+    def _keys_have_scopes(cls, value: dict[str, list[Scope]]) -> dict[str, list[Scope]]:
+        for key, scopes in value.items():
+            if not key or not scopes:
+                raise ValueError("every API key needs a non-empty key and at least one scope")
+        return value
+
+    @property
+    def auth_enabled(self) -> bool:
+        return bool(self.api_keys)
+
+    def hashed_api_keys(self) -> dict[bytes, frozenset[str]]:
+        """Map sha256(key) digests to scopes; keys may be configured as ``sha256:<hex>``."""
+        hashed: dict[bytes, frozenset[str]] = {}
+        for key, scopes in self.api_keys.items():
+            if key.startswith("sha256:"):
+                digest = bytes.fromhex(key.removeprefix("sha256:"))
+            else:
+                digest = hashlib.sha256(key.encode()).digest()
+            hashed[digest] = frozenset(scopes)
+        return hashed
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
