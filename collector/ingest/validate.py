@@ -89,6 +89,16 @@ class EventValidator:
                 "an OpenLineage event must be a JSON object",
                 [ErrorDetail("", f"got {type(payload).__name__}")],
             )
+        if not {"run", "job", "dataset"} & payload.keys():
+            raise InvalidEvent(
+                "not an OpenLineage event",
+                [
+                    ErrorDetail(
+                        "",
+                        "needs 'run' and 'job' (RunEvent), 'dataset' (DatasetEvent) or 'job' (JobEvent)",
+                    )
+                ],
+            )
         kind = event_kind(payload)
         try:
             event = EVENT_MODELS[kind].model_validate(payload)

@@ -1,0 +1,122 @@
+"""Server-side commands: ``serve``, ``db upgrade``. They need the ``collector`` extra."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from mllineage.collector.settings import Settings
+
+log = logging.getLogger("mllineage.cli")
+
+
+def _settings(database_url: str | None) -> Settings:
+    try:
+        from mllineage.collector.settings import Settings
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise click.ClickException(
+            "the collector is not installed: pip install 'mllineage[collector]'"
+        ) from exc
+    return Settings(database_url=database_url) if database_url else Settings()
+
+
+def apply_migrations(settings: Settings, *, wait_seconds: float = 0.0) -> None:
+    """Apply migrations, retrying while the database is not reachable yet (containers)."""
+    from sqlalchemy.exc import OperationalError
+
+    from mllineage.collector.db.engine import make_engine
+    from mllineage.collector.db.migrate import upgrade
+
+    engine = make_engine(settings.database_url, pool_size=1)
+    deadline = time.monotonic() + wait_seconds
+    try:
+        while True:
+            try:
+                upgrade(engine)
+                return
+            except OperationalError as exc:
+                if time.monotonic() >= deadline:
+                    raise click.ClickException(f"cannot migrate the database: {exc.orig}") from exc
+                log.warning("database not reachable yet, retrying: %s", exc.orig)
+                time.sleep(1.0)
+    finally:
+        engine.dispose()
+
+
+def register(group: click.Group) -> None:
+    group.add_command(serve)
+    group.add_command(db)
+
+
+_DB_OPTION = click.option(
+    "--database-url",
+    envvar="MLLINEAGE_DATABASE_URL",
+    help="SQLAlchemy URL (default sqlite:///./mllineage.db; postgresql+psycopg://... for Postgres).",
+)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="uvicorn worker processes.")
+@click.option(
+    "--migrate/--no-migrate", default=True, show_default=True, help="Upgrade the schema first."
+)
+@click.option(
+    "--wait-for-db",
+    default=30.0,
+    show_default=True,
+    help="Seconds to keep retrying an unreachable database at start-up.",
+)
+@_DB_OPTION
+def serve(
+    host: str, port: int, workers: int, migrate: bool, wait_for_db: float, database_url: str | None
+) -> None:
+    """Run the collector (HTTP API at /api/v1, OpenAPI at /docs)."""
+    import os
+
+    import uvicorn
+
+    from mllineage.collector.logs import configure_logging
+
+    settings = _settings(database_url)
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    if migrate:
+        apply_migrations(settings, wait_seconds=wait_for_db)
+    if database_url:
+        os.environ["MLLINEAGE_DATABASE_URL"] = database_url  # worker processes rebuild Settings
+    click.echo(f"mllineage collector on http://{host}:{port} using {_redacted(settings)}", err=True)
+    uvicorn.run(
+        "mllineage.collector.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@click.group()
+def db() -> None:
+    """Database administration."""
+
+
+@db.command("upgrade")
+@_DB_OPTION
+def db_upgrade(database_url: str | None) -> None:
+    """Apply all migrations (idempotent)."""
+    settings = _settings(database_url)
+    apply_migrations(settings)
+    click.echo(f"database at {_redacted(settings)} is up to date")
+
+
+def _redacted(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
