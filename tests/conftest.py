@@ -23,7 +23,9 @@ from mllineage.collector.db.migrate import upgrade
 from mllineage.collector.db.models import Base
 
 REPO = Path(__file__).resolve().parents[1]
-PG_ADMIN_URL = os.environ.get("MLLINEAGE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "MLLINEAGE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def shared_path() -> Path | None:
@@ -86,7 +88,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
 def engine(database_url: str) -> Iterator[Engine]:
     """An engine on an empty, migrated database (SQLite or Postgres)."""
     engine = make_engine(database_url, pool_size=4)
-    _empty(engine)
+    empty_database(engine)
     yield engine
     engine.dispose()
 
@@ -96,7 +98,8 @@ def backend(engine: Engine) -> str:
     return engine.dialect.name
 
 
-def _empty(engine: Engine) -> None:
+def empty_database(engine: Engine) -> None:
+    """Delete every row (per test, so no test sees another's data)."""
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":

@@ -100,18 +100,27 @@ class Dataset(Base):
 
 
 class DatasetFacet(Base):
-    """Current facet ``key`` of a dataset; ``facet`` NULL = retracted with ``_deleted``."""
+    """Current facet ``key`` of a dataset; ``facet`` NULL = retracted with ``_deleted``.
+
+    The newest ``(event_time, event_hash)`` wins: the hash of the event that set the facet breaks
+    ties, so the result does not depend on arrival order, and points back to the raw event.
+    """
 
     __tablename__ = "dataset_facets"
 
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     event_time: Mapped[datetime]
+    event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     facet: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class DatasetVersion(Base):
-    """A version of a dataset: explicit (``version`` / model facet) or one per producing run."""
+    """A version of a dataset: explicit (``version`` / model facet) or one per producing run.
+
+    ``run_uuid`` is the producing run (NULL while the version is only known as someone's input);
+    ``facets`` is the dataset's facets as that run reported them (its latest event).
+    """
 
     __tablename__ = "dataset_versions"
 
@@ -121,6 +130,8 @@ class DatasetVersion(Base):
     created_at: Mapped[datetime]
     run_uuid: Mapped[str | None] = mapped_column(String(255))
     facets: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    event_time: Mapped[datetime]
+    event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
     __table_args__ = (
         UniqueConstraint("dataset_id", "version"),
@@ -176,7 +187,7 @@ class Job(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     namespace_id: Mapped[int] = mapped_column(ForeignKey("namespaces.id"))
     name: Mapped[str] = mapped_column(Text)
-    job_type: Mapped[str | None] = mapped_column(Text)
+    job_type: Mapped[str | None] = mapped_column(Text)  # from the current ``jobType`` facet
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     current_run_uuid: Mapped[str | None] = mapped_column(String(255))
@@ -192,6 +203,7 @@ class JobFacet(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     event_time: Mapped[datetime]
+    event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     facet: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
@@ -218,7 +230,11 @@ class JobEdge(Base):
 
 
 class Run(Base):
-    """A run; ``state`` follows event time: terminal states are sticky, OTHER changes nothing."""
+    """A run; ``state`` follows event time: terminal states are sticky, OTHER changes nothing.
+
+    A run belongs to the job named by its earliest event (producers that reuse a run id for
+    another job do not move it).
+    """
 
     __tablename__ = "runs"
 
@@ -227,11 +243,12 @@ class Run(Base):
     state: Mapped[str | None] = mapped_column(String(16))
     state_time: Mapped[datetime | None]
     state_terminal: Mapped[bool] = mapped_column(Boolean, default=False)
+    state_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     first_event_time: Mapped[datetime]
     last_event_time: Mapped[datetime]
-    parent_run_uuid: Mapped[str | None] = mapped_column(String(255))
+    parent_run_uuid: Mapped[str | None] = mapped_column(String(255))  # from the ``parent`` facet
     parent_job_namespace: Mapped[str | None] = mapped_column(Text)
     parent_job_name: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -248,6 +265,7 @@ class RunFacet(Base):
     run_uuid: Mapped[str] = mapped_column(ForeignKey("runs.uuid"), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     event_time: Mapped[datetime]
+    event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     facet: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
@@ -261,6 +279,7 @@ class RunIO(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("dataset_versions.id"))
     event_time: Mapped[datetime]
+    event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     facets: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
     __table_args__ = (Index("ix_run_io_dataset", "dataset_id", "direction"),)

@@ -8,7 +8,10 @@ upserting event by event. Contracts of the fold:
   non-terminal, COMPLETE/FAIL/ABORT terminal, OTHER (or no eventType) is not a candidate. So a late
   START never reopens a finished run and OTHER never changes state;
 - facets: per (entity, key), the facet of the latest event wins; ``_deleted: true`` is a tombstone
-  that wins the same way (stored as NULL);
+  that wins the same way (stored as NULL). "Latest" is always ``(event_time, event_hash)``: the
+  content hash breaks ties between events stamped with the same time, so arrival order never
+  matters;
+- a run belongs to the job of its earliest event;
 - dataset versions: an output gets a version when the event names one (``version`` facet, else
   ``mllineage_model.version``) or when the run completes (the version is then the run id).
 """
@@ -35,11 +38,14 @@ DatasetKey = tuple[str, str]  # (namespace, name)
 JobKey = tuple[str, str]
 
 
+Stamp = tuple[datetime, bytes]  # (event_time, event_hash): the total order "latest" uses
+
+
 @dataclass(slots=True)
 class FacetValue:
-    """A facet as of ``event_time``; ``facet`` None means it was retracted."""
+    """A facet as of ``stamp``; ``facet`` None means it was retracted."""
 
-    event_time: datetime
+    stamp: Stamp
     facet: dict[str, Any] | None
 
 
@@ -53,33 +59,37 @@ class DatasetTouch:
 class JobTouch:
     created_at: datetime
     updated_at: datetime
-    job_type: str | None = None
-    job_type_time: datetime | None = None
 
 
 @dataclass(slots=True)
 class RunFold:
     job: JobKey
+    first_event_time: datetime
+    last_event_time: datetime
     state: str | None = None
     state_time: datetime | None = None
     state_terminal: bool = False
+    state_hash: bytes | None = None
     started_at: datetime | None = None
-    first_event_time: datetime | None = None
-    last_event_time: datetime | None = None
-    parent_run_uuid: str | None = None
-    parent_job: JobKey | None = None
 
-    def add(self, event_type: str | None, at: datetime) -> None:
-        if self.first_event_time is None or at < self.first_event_time:
-            self.first_event_time = at
-        if self.last_event_time is None or at > self.last_event_time:
-            self.last_event_time = at
+    def add(self, job: JobKey, event_type: str | None, stamp: Stamp) -> None:
+        at, digest = stamp
+        if at < self.first_event_time:
+            self.first_event_time, self.job = at, job
+        self.last_event_time = max(self.last_event_time, at)
         if event_type == "START" and (self.started_at is None or at < self.started_at):
             self.started_at = at
         if event_type in STATE_TYPES:
-            terminal = event_type in TERMINAL_STATES
-            if self.state_time is None or (terminal, at) >= (self.state_terminal, self.state_time):
-                self.state, self.state_time, self.state_terminal = event_type, at, terminal
+            candidate = (event_type in TERMINAL_STATES, at, digest)
+            if self.state_time is None or candidate > self.state_rank:
+                self.state = event_type
+                self.state_terminal, self.state_time, self.state_hash = candidate
+
+    @property
+    def state_rank(self) -> tuple[bool, datetime, bytes]:
+        assert self.state_time is not None
+        assert self.state_hash is not None
+        return (self.state_terminal, self.state_time, self.state_hash)
 
     @property
     def ended_at(self) -> datetime | None:
@@ -88,16 +98,33 @@ class RunFold:
 
 @dataclass(slots=True)
 class VersionFold:
+    """Producer-reported versions outrank reader-seen ones; then the latest event wins."""
+
     created_at: datetime
     run_uuid: str | None
     facets: dict[str, Any]
+    stamp: Stamp
+
+    @property
+    def rank(self) -> tuple[bool, Stamp]:
+        return (self.run_uuid is not None, self.stamp)
 
 
 @dataclass(slots=True)
 class RunIOFold:
-    event_time: datetime
+    """Facets of the latest event; the version of the latest event that named one."""
+
+    stamp: Stamp
     version: str | None
     facets: dict[str, Any] | None
+
+    def merge(self, stamp: Stamp, version: str | None, facets: dict[str, Any] | None) -> None:
+        newer = stamp > self.stamp
+        if version is not None and (self.version is None or newer):
+            self.version = version
+        if newer:
+            self.stamp = stamp
+            self.facets = facets or self.facets
 
 
 @dataclass
@@ -116,77 +143,67 @@ class BatchFold:
     run_io: dict[tuple[str, str, str, str], RunIOFold] = field(default_factory=dict)
 
     def add(self, parsed: ParsedEvent) -> None:
-        event, at = parsed.event, parsed.event_time
+        event, stamp = parsed.event, (parsed.event_time, parsed.digest)
         if isinstance(event, RunEvent):
-            self._add_run_event(event, at)
+            self._add_run_event(event, stamp)
         elif isinstance(event, DatasetEvent):
-            key = self._touch_dataset(event.dataset.namespace, event.dataset.name, at, written=True)
-            self._add_dataset_facets(key, event.dataset.facets, at)
+            key = self._touch_dataset(event.dataset.namespace, event.dataset.name, stamp[0], True)
+            self._add_dataset_facets(key, event.dataset.facets, stamp)
             version = explicit_version(event.dataset.facets)
             if version is not None:
-                self._add_version(key, version, at, None, event.dataset.facets)
+                self._add_version(key, version, stamp, None, event.dataset.facets)
         elif isinstance(event, JobEvent):
-            job = self._touch_job(event.job.namespace, event.job.name, event.job.facets, at)
+            job = self._touch_job(event.job.namespace, event.job.name, event.job.facets, stamp)
             for direction, datasets in (("in", event.inputs), ("out", event.outputs)):
                 for dataset in datasets:
-                    key = self._touch_dataset(dataset.namespace, dataset.name, at, written=False)
-                    self._add_dataset_facets(key, dataset.facets, at)
+                    key = self._touch_dataset(dataset.namespace, dataset.name, stamp[0], False)
+                    self._add_dataset_facets(key, dataset.facets, stamp)
                     self.static_io.add((*job, direction, *key))
 
-    def _add_run_event(self, event: RunEvent, at: datetime) -> None:
-        job = self._touch_job(event.job.namespace, event.job.name, event.job.facets, at)
+    def _add_run_event(self, event: RunEvent, stamp: Stamp) -> None:
+        job = self._touch_job(event.job.namespace, event.job.name, event.job.facets, stamp)
         run_uuid = normalise_run_id(event.run.runId)
         run = self.runs.get(run_uuid)
         if run is None:
-            run = self.runs[run_uuid] = RunFold(job=job)
-        run.add(event.eventType, at)
-        parent = event.run.facets.get("parent")
-        if isinstance(parent, dict) and not parent.get("_deleted"):
-            run.parent_run_uuid = normalise_run_id(str(parent["run"]["runId"]))
-            run.parent_job = (str(parent["job"]["namespace"]), str(parent["job"]["name"]))
-            self.namespaces.add(run.parent_job[0])
+            run = self.runs[run_uuid] = RunFold(job, stamp[0], stamp[0])
+        run.add(job, event.eventType, stamp)
         for key, facet in event.run.facets.items():
-            _keep_latest(self.run_facets, (run_uuid, key), at, facet)
+            _keep_latest(self.run_facets, (run_uuid, key), stamp, facet)
 
         completes = event.eventType == "COMPLETE"
         for dataset in event.inputs:
-            self._add_run_dataset(run_uuid, "in", dataset, at, produced=False)
+            self._add_run_dataset(run_uuid, "in", dataset, stamp, produced=False)
         for out in event.outputs:
-            self._add_run_dataset(run_uuid, "out", out, at, produced=completes)
+            self._add_run_dataset(run_uuid, "out", out, stamp, produced=completes)
 
     def _add_run_dataset(
         self,
         run_uuid: str,
         direction: str,
         dataset: InputDataset | OutputDataset,
-        at: datetime,
+        stamp: Stamp,
         *,
         produced: bool,
     ) -> None:
         written = direction == "out"
-        key = self._touch_dataset(dataset.namespace, dataset.name, at, written=written)
-        self._add_dataset_facets(key, dataset.facets, at)
+        key = self._touch_dataset(dataset.namespace, dataset.name, stamp[0], written)
+        self._add_dataset_facets(key, dataset.facets, stamp)
         version = explicit_version(dataset.facets)
         if version is None and produced:
             version = run_uuid
         if version is not None:
-            self._add_version(key, version, at, run_uuid if written else None, dataset.facets)
+            self._add_version(key, version, stamp, run_uuid if written else None, dataset.facets)
         io_facets = (
             dataset.inputFacets if isinstance(dataset, InputDataset) else dataset.outputFacets
         )
         io_key = (run_uuid, direction, *key)
         current = self.run_io.get(io_key)
         if current is None:
-            self.run_io[io_key] = RunIOFold(at, version, io_facets or None)
-            return
-        current.version = current.version or version
-        if at >= current.event_time:
-            current.event_time = at
-            current.facets = io_facets or current.facets
+            self.run_io[io_key] = RunIOFold(stamp, version, io_facets or None)
+        else:
+            current.merge(stamp, version, io_facets or None)
 
-    def _touch_dataset(
-        self, namespace: str, name: str, at: datetime, *, written: bool
-    ) -> DatasetKey:
+    def _touch_dataset(self, namespace: str, name: str, at: datetime, written: bool) -> DatasetKey:
         key = (namespace, name)
         self.namespaces.add(namespace)
         touch = self.datasets.get(key)
@@ -198,52 +215,52 @@ class BatchFold:
             touch.written_at = at
         return key
 
-    def _add_dataset_facets(self, key: DatasetKey, facets: dict[str, Any], at: datetime) -> None:
+    def _add_dataset_facets(self, key: DatasetKey, facets: dict[str, Any], stamp: Stamp) -> None:
         for facet_key, facet in facets.items():
-            _keep_latest(self.dataset_facets, (*key, facet_key), at, facet)
+            _keep_latest(self.dataset_facets, (*key, facet_key), stamp, facet)
             if facet_key == "columnLineage" and isinstance(facet, dict):
                 for source in column_lineage_inputs(facet):
-                    self._touch_dataset(source[0], source[1], at, written=False)
+                    self._touch_dataset(source[0], source[1], stamp[0], False)
 
     def _add_version(
         self,
         key: DatasetKey,
         version: str,
-        at: datetime,
+        stamp: Stamp,
         run_uuid: str | None,
         facets: dict[str, Any],
     ) -> None:
         vkey = (*key, version)
+        candidate = VersionFold(stamp[0], run_uuid, facets, stamp)
         current = self.versions.get(vkey)
-        if current is None or (current.run_uuid is None and run_uuid is not None):
-            self.versions[vkey] = VersionFold(at, run_uuid, facets)
-        elif at < current.created_at:
-            current.created_at = at
+        if current is None:
+            self.versions[vkey] = candidate
+            return
+        created_at = min(current.created_at, candidate.created_at)
+        if candidate.rank > current.rank:
+            self.versions[vkey] = current = candidate
+        current.created_at = created_at
 
-    def _touch_job(self, namespace: str, name: str, facets: dict[str, Any], at: datetime) -> JobKey:
-        key = (namespace, name)
+    def _touch_job(self, namespace: str, name: str, facets: dict[str, Any], stamp: Stamp) -> JobKey:
+        key, at = (namespace, name), stamp[0]
         self.namespaces.add(namespace)
         touch = self.jobs.get(key)
         if touch is None:
-            touch = self.jobs[key] = JobTouch(created_at=at, updated_at=at)
+            self.jobs[key] = JobTouch(created_at=at, updated_at=at)
         else:
             touch.created_at = min(touch.created_at, at)
             touch.updated_at = max(touch.updated_at, at)
-        job_type = facets.get("jobType")
-        newer = touch.job_type_time is None or at >= touch.job_type_time
-        if isinstance(job_type, dict) and job_type.get("jobType") and newer:
-            touch.job_type, touch.job_type_time = str(job_type["jobType"]), at
         for facet_key, facet in facets.items():
-            _keep_latest(self.job_facets, (*key, facet_key), at, facet)
+            _keep_latest(self.job_facets, (*key, facet_key), stamp, facet)
         return key
 
 
 def _keep_latest(
-    facets: dict[Any, FacetValue], key: Any, at: datetime, facet: dict[str, Any]
+    facets: dict[Any, FacetValue], key: Any, stamp: Stamp, facet: dict[str, Any]
 ) -> None:
     current = facets.get(key)
-    if current is None or at >= current.event_time:
-        facets[key] = FacetValue(at, None if facet.get("_deleted") is True else facet)
+    if current is None or stamp > current.stamp:
+        facets[key] = FacetValue(stamp, None if facet.get("_deleted") is True else facet)
 
 
 def explicit_version(facets: dict[str, Any]) -> str | None:
@@ -280,8 +297,14 @@ def normalise_run_id(run_id: str) -> str:
 
 
 KIND_FACETS = frozenset(
-    {"mllineage_model", "mllineage_featureGroup", "mllineage_endpoint", "feast_featureView"}
-) | {"datasetType"}
+    {
+        "mllineage_model",
+        "mllineage_featureGroup",
+        "mllineage_endpoint",
+        "feast_featureView",
+        "datasetType",
+    }
+)
 
 
 def dataset_kind(facets: dict[str, dict[str, Any]]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Boolean,
@@ -21,7 +21,6 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    func,
     or_,
     select,
     tuple_,
@@ -29,7 +28,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.dml import Insert
 
 from mllineage.collector.db import models
 from mllineage.collector.db.engine import json_dumps
@@ -110,10 +108,11 @@ class _Writer:
         self.conn = conn
         self.dialect = conn.dialect.name
 
-    def insert(self, table: Table) -> Insert:
+    def insert(self, table: Table) -> postgresql.Insert:
+        """``INSERT`` with ``ON CONFLICT`` support; SQLite's has the same interface."""
         if self.dialect == "postgresql":
             return postgresql.insert(table)
-        return sqlite.insert(table)
+        return cast(postgresql.Insert, sqlite.insert(table))
 
     # -- raw log ---------------------------------------------------------------------------------
 
@@ -157,11 +156,16 @@ class _Writer:
         self.upsert_dataset_facets(fold, dataset_ids)
         version_ids = self.upsert_versions(fold, dataset_ids)
         self.upsert_job_facets(fold, job_ids)
+        previous_jobs = self.run_jobs(sorted(fold.runs))
         run_ranks = self.upsert_runs(fold, job_ids, now)
         self.upsert_run_facets(fold)
         self.upsert_run_io(fold, dataset_ids, version_ids)
         self.insert_static_io(fold, job_ids, dataset_ids)
-        self.update_current_runs(run_ranks, set(job_ids.values()), fold, job_ids)
+        self.update_current_runs(run_ranks, fold, job_ids)
+        job_now = {run: job for run, job, _, _ in run_ranks}
+        moved = {old for run, old in previous_jobs.items() if old != job_now[run]}
+        if moved:
+            self.recompute_current_runs(sorted(moved))
 
     def ensure_namespaces(self, names: set[str], now: datetime) -> dict[str, int]:
         ordered = sorted(names)
@@ -187,7 +191,8 @@ class _Writer:
         return ids
 
     def upsert_datasets(self, fold: BatchFold, ns_ids: dict[str, int]) -> dict[DatasetKey, int]:
-        written, read_only = [], []
+        written: list[dict[str, Any]] = []
+        read_only: list[dict[str, Any]] = []
         for (namespace, name), touch in sorted(fold.datasets.items()):
             row = {
                 "namespace_id": ns_ids[namespace],
@@ -224,22 +229,17 @@ class _Writer:
             {
                 "namespace_id": ns_ids[namespace],
                 "name": name,
-                "job_type": touch.job_type,
                 "created_at": touch.created_at,
                 "updated_at": touch.updated_at,
             }
             for (namespace, name), touch in sorted(fold.jobs.items())
         ]
         stmt = self.insert(jobs_t)
-        newer = stmt.excluded.updated_at >= jobs_t.c.updated_at
         self.conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["namespace_id", "name"],
-                set_={
-                    "updated_at": stmt.excluded.updated_at,
-                    "job_type": _coalesce(stmt.excluded.job_type, jobs_t.c.job_type),
-                },
-                where=newer,
+                set_={"updated_at": stmt.excluded.updated_at},
+                where=stmt.excluded.updated_at > jobs_t.c.updated_at,
             ),
             rows,
         )
@@ -252,14 +252,15 @@ class _Writer:
         owner_column: str,
         rows: list[dict[str, Any]],
     ) -> list[tuple[Any, str]]:
-        """Latest-by-event-time upsert; returns the (owner, key) pairs that changed."""
+        """Latest ``(event_time, event_hash)`` wins; returns the (owner, key) pairs that changed."""
         if not rows:
             return []
         stmt = self.insert(table)
+        new = stmt.excluded
         upsert = stmt.on_conflict_do_update(
             index_elements=[owner_column, "key"],
-            set_={"event_time": stmt.excluded.event_time, "facet": stmt.excluded.facet},
-            where=stmt.excluded.event_time >= table.c.event_time,
+            set_={"event_time": new.event_time, "event_hash": new.event_hash, "facet": new.facet},
+            where=_newer(new, table.c),
         ).returning(table.c[owner_column], table.c.key)
         return [(row[0], row[1]) for row in self.conn.execute(upsert, rows)]
 
@@ -269,7 +270,7 @@ class _Writer:
             for (ns, name, key), value in fold.dataset_facets.items()
         }
         rows = [
-            {"dataset_id": ds, "key": key, "event_time": v.event_time, "facet": _json(v.facet)}
+            {"dataset_id": ds, "key": key, **_stamp(v.stamp), "facet": _json(v.facet)}
             for (ds, key), v in sorted(values.items())
         ]
         changed = self._upsert_facets(dataset_facets_t, "dataset_id", rows)
@@ -379,20 +380,30 @@ class _Writer:
                 "created_at": v.created_at,
                 "run_uuid": v.run_uuid,
                 "facets": _json(v.facets),
+                **_stamp(v.stamp),
             }
             for (ns, name, version), v in sorted(fold.versions.items())
         ]
         stmt = self.insert(versions_t)
-        # A version first seen as someone's input gets its producer when the producer reports.
+        new, old = stmt.excluded, versions_t.c
+        # The producer's report outranks a reader's sighting; then the latest event wins.
+        outranks = or_(
+            and_(new.run_uuid.is_not(None), old.run_uuid.is_(None)),
+            and_(
+                (new.run_uuid.is_(None)) == (old.run_uuid.is_(None)),
+                _newer(new, old),
+            ),
+        )
         self.conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["dataset_id", "version"],
                 set_={
-                    "run_uuid": stmt.excluded.run_uuid,
-                    "created_at": stmt.excluded.created_at,
-                    "facets": stmt.excluded.facets,
+                    "created_at": _least(new.created_at, old.created_at),
+                    "run_uuid": _case(outranks, new.run_uuid, old.run_uuid),
+                    "facets": _case(outranks, new.facets, old.facets),
+                    "event_time": _case(outranks, new.event_time, old.event_time),
+                    "event_hash": _case(outranks, new.event_hash, old.event_hash),
                 },
-                where=and_(versions_t.c.run_uuid.is_(None), stmt.excluded.run_uuid.is_not(None)),
             ),
             rows,
         )
@@ -406,16 +417,30 @@ class _Writer:
         return ids
 
     def upsert_job_facets(self, fold: BatchFold, job_ids: dict[JobKey, int]) -> None:
+        values = {(job_ids[(ns, name)], key): v for (ns, name, key), v in fold.job_facets.items()}
         rows = [
-            {
-                "job_id": job_ids[(ns, name)],
-                "key": key,
-                "event_time": v.event_time,
-                "facet": _json(v.facet),
-            }
-            for (ns, name, key), v in sorted(fold.job_facets.items())
+            {"job_id": job, "key": key, **_stamp(v.stamp), "facet": _json(v.facet)}
+            for (job, key), v in sorted(values.items())
         ]
-        self._upsert_facets(job_facets_t, "job_id", rows)
+        changed = self._upsert_facets(job_facets_t, "job_id", rows)
+        job_types = [
+            {"b_id": job, "b_type": _job_type(values[(job, key)].facet)}
+            for job, key in changed
+            if key == "jobType"
+        ]
+        if job_types:
+            self.conn.execute(
+                update(jobs_t).where(jobs_t.c.id == _bind("b_id")).values(job_type=_bind("b_type")),
+                job_types,
+            )
+
+    def run_jobs(self, run_uuids: list[str]) -> dict[str, int]:
+        """The job each already-stored run belongs to."""
+        found: dict[str, int] = {}
+        for chunk in _chunks(run_uuids):
+            query = select(runs_t.c.uuid, runs_t.c.job_id).where(runs_t.c.uuid.in_(chunk))
+            found.update(dict(self.conn.execute(query).all()))
+        return found
 
     def upsert_runs(
         self, fold: BatchFold, job_ids: dict[JobKey, int], now: datetime
@@ -432,13 +457,11 @@ class _Writer:
                     "state": run.state,
                     "state_time": run.state_time,
                     "state_terminal": run.state_terminal,
+                    "state_hash": run.state_hash,
                     "started_at": run.started_at,
                     "ended_at": run.ended_at,
                     "first_event_time": run.first_event_time,
                     "last_event_time": run.last_event_time,
-                    "parent_run_uuid": run.parent_run_uuid,
-                    "parent_job_namespace": run.parent_job[0] if run.parent_job else None,
-                    "parent_job_name": run.parent_job[1] if run.parent_job else None,
                     "created_at": now,
                 }
             )
@@ -448,25 +471,23 @@ class _Writer:
             new.state.is_not(None),
             or_(
                 old.state.is_(None),
-                tuple_(new.state_terminal, new.state_time)
-                >= tuple_(old.state_terminal, old.state_time),
+                tuple_(new.state_terminal, new.state_time, new.state_hash)
+                > tuple_(old.state_terminal, old.state_time, old.state_hash),
             ),
         )
+        earlier = new.first_event_time < old.first_event_time
         upsert = stmt.on_conflict_do_update(
             index_elements=["uuid"],
             set_={
+                "job_id": _case(earlier, new.job_id, old.job_id),
                 "state": _case(wins, new.state, old.state),
                 "state_time": _case(wins, new.state_time, old.state_time),
                 "state_terminal": _case(wins, new.state_terminal, old.state_terminal),
+                "state_hash": _case(wins, new.state_hash, old.state_hash),
                 "ended_at": _case(wins, new.ended_at, old.ended_at),
                 "started_at": _least(new.started_at, old.started_at),
                 "first_event_time": _least(new.first_event_time, old.first_event_time),
                 "last_event_time": _greatest(new.last_event_time, old.last_event_time),
-                "parent_run_uuid": _coalesce(new.parent_run_uuid, old.parent_run_uuid),
-                "parent_job_namespace": _coalesce(
-                    new.parent_job_namespace, old.parent_job_namespace
-                ),
-                "parent_job_name": _coalesce(new.parent_job_name, old.parent_job_name),
             },
         ).returning(old.uuid, old.job_id, old.state, old.ended_at, old.last_event_time)
         ranks = []
@@ -477,10 +498,36 @@ class _Writer:
 
     def upsert_run_facets(self, fold: BatchFold) -> None:
         rows = [
-            {"run_uuid": run, "key": key, "event_time": v.event_time, "facet": _json(v.facet)}
+            {"run_uuid": run, "key": key, **_stamp(v.stamp), "facet": _json(v.facet)}
             for (run, key), v in sorted(fold.run_facets.items())
         ]
-        self._upsert_facets(run_facets_t, "run_uuid", rows)
+        changed = self._upsert_facets(run_facets_t, "run_uuid", rows)
+        parents = []
+        for run, key in changed:
+            if key == "parent":
+                parent = fold.run_facets[(run, key)].facet or {}
+                job = parent.get("job") or {}
+                parents.append(
+                    {
+                        "b_run": run,
+                        "b_parent": normalise_run_id(str(parent["run"]["runId"]))
+                        if parent
+                        else None,
+                        "b_ns": job.get("namespace"),
+                        "b_name": job.get("name"),
+                    }
+                )
+        if parents:
+            self.conn.execute(
+                update(runs_t)
+                .where(runs_t.c.uuid == _bind("b_run"))
+                .values(
+                    parent_run_uuid=_bind("b_parent"),
+                    parent_job_namespace=_bind("b_ns"),
+                    parent_job_name=_bind("b_name"),
+                ),
+                parents,
+            )
 
     def upsert_run_io(
         self,
@@ -499,19 +546,22 @@ class _Writer:
                     "direction": direction,
                     "dataset_id": dataset_id,
                     "version_id": version_ids.get((dataset_id, io.version)) if io.version else None,
-                    "event_time": io.event_time,
+                    **_stamp(io.stamp),
                     "facets": _json(io.facets),
                 }
             )
         stmt = self.insert(run_io_t)
         new, old = stmt.excluded, run_io_t.c
-        newer = new.event_time >= old.event_time
+        newer = _newer(new, old)
+        # Same merge as ``RunIOFold.merge``: latest event's facets, latest named version.
+        takes_version = and_(new.version_id.is_not(None), or_(old.version_id.is_(None), newer))
         self.conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["run_uuid", "direction", "dataset_id"],
                 set_={
-                    "version_id": _coalesce(new.version_id, old.version_id),
-                    "event_time": _greatest(new.event_time, old.event_time),
+                    "version_id": _case(takes_version, new.version_id, old.version_id),
+                    "event_time": _case(newer, new.event_time, old.event_time),
+                    "event_hash": _case(newer, new.event_hash, old.event_hash),
                     "facets": _case(and_(newer, new.facets.is_not(None)), new.facets, old.facets),
                 },
             ),
@@ -536,7 +586,6 @@ class _Writer:
     def update_current_runs(
         self,
         ranks: list[tuple[str, int, bool, datetime]],
-        touched_jobs: set[int],
         fold: BatchFold,
         job_ids: dict[JobKey, int],
     ) -> None:
@@ -571,7 +620,7 @@ class _Writer:
                 rows,
             )
         static_jobs = {job_ids[(ns, name)] for ns, name, _, _, _ in fold.static_io}
-        candidates = sorted((set(best) | static_jobs) & touched_jobs)
+        candidates = sorted(set(best) | static_jobs)
         rebuild_from_runs: dict[int, str] = {}
         rebuild_static: list[int] = []
         for chunk in _chunks(candidates):
@@ -583,16 +632,41 @@ class _Writer:
                     rebuild_from_runs[job_id] = current
         self.rebuild_edges(rebuild_from_runs, rebuild_static)
 
+    def recompute_current_runs(self, job_ids: list[int]) -> None:
+        """Pick each job's current run from scratch (for jobs that lost a run to another job)."""
+        completed = runs_t.c.state == "COMPLETE"
+        rank_time = _case(completed, runs_t.c.ended_at, runs_t.c.last_event_time)
+        from_runs: dict[int, str] = {}
+        for job_id in job_ids:
+            best = self.conn.execute(
+                select(runs_t.c.uuid, completed, rank_time)
+                .where(runs_t.c.job_id == job_id)
+                .order_by(completed.desc(), rank_time.desc(), runs_t.c.uuid.desc())
+                .limit(1)
+            ).first()
+            self.conn.execute(
+                update(jobs_t)
+                .where(jobs_t.c.id == job_id)
+                .values(
+                    current_run_uuid=best[0] if best else None,
+                    current_run_complete=best[1] if best else None,
+                    current_run_time=best[2] if best else None,
+                )
+            )
+            if best:
+                from_runs[job_id] = best[0]
+        self.rebuild_edges(from_runs, [j for j in job_ids if j not in from_runs])
+
     def rebuild_edges(self, from_runs: dict[int, str], static: list[int]) -> None:
         jobs = sorted(set(from_runs) | set(static))
         for chunk in _chunks(jobs):
             self.conn.execute(delete(job_edges_t).where(job_edges_t.c.job_id.in_(chunk)))
         runs = sorted(from_runs.values())
-        for chunk in _chunks(runs):
+        for run_chunk in _chunks(runs):
             source = (
                 select(runs_t.c.job_id, run_io_t.c.direction, run_io_t.c.dataset_id)
                 .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
-                .where(run_io_t.c.run_uuid.in_(chunk))
+                .where(run_io_t.c.run_uuid.in_(run_chunk))
             )
             self.conn.execute(
                 job_edges_t.insert().from_select(["job_id", "direction", "dataset_id"], source)
@@ -606,16 +680,26 @@ class _Writer:
             )
 
 
+def _stamp(stamp: tuple[datetime, bytes]) -> dict[str, Any]:
+    return {"event_time": stamp[0], "event_hash": stamp[1]}
+
+
+def _newer(new: Any, old: Any) -> Any:
+    """``(event_time, event_hash)`` of ``new`` is greater: the arrival-order-free "latest"."""
+    return tuple_(new.event_time, new.event_hash) > tuple_(old.event_time, old.event_hash)
+
+
+def _job_type(facet: dict[str, Any] | None) -> str | None:
+    value = (facet or {}).get("jobType")
+    return str(value) if value is not None else None
+
+
 def _bind(name: str, type_: Any = None) -> Any:
     return bindparam(name, type_=type_)
 
 
 def _case(condition: ColumnElement[bool], then: Any, otherwise: Any) -> Any:
     return case((condition, then), else_=otherwise)
-
-
-def _coalesce(first: Any, second: Any) -> Any:
-    return func.coalesce(first, second)
 
 
 def _least(new: Any, old: Any) -> Any:

@@ -25,4 +25,3 @@ def client(engine: Engine, settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings, engine=engine)
     with TestClient(app) as test_client:
         yield test_client
-

@@ -180,6 +180,7 @@ def upgrade() -> None:
         sa.Column(
             "event_time", mllineage.collector.db.types.UTCDateTime(timezone=True), nullable=False
         ),
+        sa.Column("event_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("facet", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
         sa.ForeignKeyConstraint(
             ["dataset_id"], ["datasets.id"], name=op.f("fk_dataset_facets_dataset_id_datasets")
@@ -242,6 +243,10 @@ def upgrade() -> None:
         sa.Column(
             "facets", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
         ),
+        sa.Column(
+            "event_time", mllineage.collector.db.types.UTCDateTime(timezone=True), nullable=False
+        ),
+        sa.Column("event_hash", sa.LargeBinary(length=32), nullable=False),
         sa.ForeignKeyConstraint(
             ["dataset_id"], ["datasets.id"], name=op.f("fk_dataset_versions_dataset_id_datasets")
         ),
@@ -281,6 +286,7 @@ def upgrade() -> None:
         sa.Column(
             "event_time", mllineage.collector.db.types.UTCDateTime(timezone=True), nullable=False
         ),
+        sa.Column("event_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("facet", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
         sa.ForeignKeyConstraint(["job_id"], ["jobs.id"], name=op.f("fk_job_facets_job_id_jobs")),
         sa.PrimaryKeyConstraint("job_id", "key", name=op.f("pk_job_facets")),
@@ -307,6 +313,7 @@ def upgrade() -> None:
             "state_time", mllineage.collector.db.types.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("state_terminal", sa.Boolean(), nullable=False),
+        sa.Column("state_hash", sa.LargeBinary(length=32), nullable=True),
         sa.Column(
             "started_at", mllineage.collector.db.types.UTCDateTime(timezone=True), nullable=True
         ),
@@ -343,6 +350,7 @@ def upgrade() -> None:
         sa.Column(
             "event_time", mllineage.collector.db.types.UTCDateTime(timezone=True), nullable=False
         ),
+        sa.Column("event_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("facet", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True),
         sa.ForeignKeyConstraint(
             ["run_uuid"], ["runs.uuid"], name=op.f("fk_run_facets_run_uuid_runs")
@@ -362,6 +370,7 @@ def upgrade() -> None:
         sa.Column(
             "event_time", mllineage.collector.db.types.UTCDateTime(timezone=True), nullable=False
         ),
+        sa.Column("event_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column(
             "facets", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True
         ),
