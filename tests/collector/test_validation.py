@@ -77,8 +77,18 @@ def test_every_invalid_event_is_rejected_naming_field_and_problem(shared_dir: Pa
     [
         ([], ""),
         ({"eventTime": "2024-01-01T00:00:00Z", "producer": "x"}, ""),
-        ({"eventTime": "yesterday", "producer": "https://p", "job": {"namespace": "n", "name": "j"}}, "/eventTime"),
-        ({"eventTime": "2024-01-01T00:00:00Z", "producer": "https://p", "run": {"runId": "x"}}, "/job"),
+        (
+            {
+                "eventTime": "yesterday",
+                "producer": "https://p",
+                "job": {"namespace": "n", "name": "j"},
+            },
+            "/eventTime",
+        ),
+        (
+            {"eventTime": "2024-01-01T00:00:00Z", "producer": "https://p", "run": {"runId": "x"}},
+            "/job",
+        ),
         (
             {
                 "eventTime": "2024-01-01T00:00:00Z",
@@ -93,7 +103,11 @@ def test_every_invalid_event_is_rejected_naming_field_and_problem(shared_dir: Pa
             {
                 "eventTime": "2024-01-01T00:00:00Z",
                 "producer": "https://p",
-                "dataset": {"namespace": "n", "name": "d", "facets": {"schema": {"fields": [{"type": "int"}]}}},
+                "dataset": {
+                    "namespace": "n",
+                    "name": "d",
+                    "facets": {"schema": {"fields": [{"type": "int"}]}},
+                },
             },
             "/dataset/facets/schema/fields/0/name",
         ),
