@@ -44,7 +44,7 @@ RUN = "3f5e83fa-3480-44ff-99c5-ff943904e5e8"
 @pytest.mark.parametrize(
     "order",
     list(itertools.permutations(["START", "RUNNING", "COMPLETE", "OTHER"])),
-    ids=lambda order: "-".join(order),
+    ids="-".join,
 )
 def test_final_state_follows_event_time_in_any_arrival_order(
     client: TestClient, engine: Engine, order: tuple[str, ...]
