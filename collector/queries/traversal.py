@@ -1,0 +1,652 @@
+"""Lineage traversal: the one directed, level-wise breadth-first walk every graph question uses.
+
+Semantics:
+
+- **Graph.** Bipartite: datasets and jobs (``CurrentGraph``, ``AsOfGraph``), dataset versions and
+  runs (``VersionGraph``), or columns alone (``ColumnGraph``). Edges follow the data: dataset → job
+  when the job reads it, job → dataset when the job writes it.
+- **Direction.** ``downstream`` follows edges forward, ``upstream`` backward, never both in one walk:
+  "both" is the union of an upstream and a downstream walk, so a walk never wanders into siblings
+  (the other consumers of an input, the other inputs of a consumer).
+- **Depth = hops.** dataset → job → dataset is two hops; a node's ``depth`` is the length of its
+  shortest directed path from a start; ``depth=0`` visits the starts only.
+- **Visited set.** Each node is expanded once, so cycles are harmless; ``via`` keeps one shortest
+  path back to a start as evidence. Edges between visited nodes are all kept (diamonds, cycles).
+- **Cap.** At most ``max_nodes`` nodes are visited; when more were reachable the walk stops adding
+  nodes and ``truncated`` is True.
+- **Cost.** Each level is fetched for the whole frontier at once, with one statement per level (a
+  few in the as-of and version graphs) over indexed adjacency: ``job_edges`` both ways, ``run_io``,
+  ``runs``, ``dataset_versions`` and ``column_lineage``. Never one query per node.
+
+The graphs:
+
+- ``CurrentGraph``: ``job_edges``, each job's current edges (its latest completed run's, else its
+  latest run's, else its static JobEvent lineage).
+- ``AsOfGraph(t)``: the graph as it stood at ``t``: per job, the ``run_io`` edges of its latest run
+  COMPLETE at or before ``t`` (else of its latest run seen by ``t``; else, for jobs created by ``t``,
+  their static lineage).
+- ``VersionGraph``: pinned to versions. Upstream, a version leads to the run that produced it and a
+  run to the exact versions it read (a read without a version means the latest version created at
+  or before the run started). Downstream, a version leads to the runs that read exactly it and a run
+  to the versions it wrote. A dataset without any version is a node of its own (``dataset``).
+- ``ColumnGraph``: ``column_lineage``, output column ← input column.
+
+In the dataset graphs, datasets linked by a ``symlinks`` identifier are one node, represented by the
+dataset that declares the symlink (Spark's path and the Hive table it registers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, NamedTuple
+
+from sqlalchemy import Connection, Select, and_, case, exists, func, select
+from sqlalchemy.sql import ColumnElement
+
+from mllineage.collector.queries.tables import (
+    column_lineage_t,
+    datasets_t,
+    fetch_in,
+    job_edges_t,
+    jobs_t,
+    namespaces_t,
+    run_io_t,
+    runs_t,
+    static_io_t,
+    symlinks_t,
+    versions_t,
+)
+
+Direction = Literal["upstream", "downstream"]
+DEFAULT_MAX_NODES = 5_000
+
+
+class Node(NamedTuple):
+    """``dataset``/``job``/``version`` (int id), ``run`` (uuid) or ``field`` (dataset id + name)."""
+
+    type: str
+    id: int | str
+    field: str = ""
+
+
+class Edge(NamedTuple):
+    """A hop in data-flow orientation; ``run`` is the run the edge was observed in, if known."""
+
+    origin: Node
+    destination: Node
+    run: str | None = None
+
+
+Hop = tuple[Node, Node, str | None]  # (frontier node, neighbour, run)
+
+
+def dataset(id_: int) -> Node:
+    return Node("dataset", id_)
+
+
+def job(id_: int) -> Node:
+    return Node("job", id_)
+
+
+def version(id_: int) -> Node:
+    return Node("version", id_)
+
+
+def run(uuid: str) -> Node:
+    return Node("run", uuid)
+
+
+def column(dataset_id: int, name: str) -> Node:
+    return Node("field", dataset_id, name)
+
+
+@dataclass
+class Walk:
+    """The result of one directed walk (see the module docstring)."""
+
+    direction: Direction
+    starts: list[Node]
+    depth: dict[Node, int] = field(default_factory=dict)
+    via: dict[Node, Node] = field(default_factory=dict)
+    edges: set[Edge] = field(default_factory=set)
+    ends: set[Node] = field(default_factory=set)
+    truncated: bool = False
+    members: dict[Node, set[Node]] = field(default_factory=dict)
+
+    def path(self, node: Node) -> list[Node]:
+        """One shortest path between a start and ``node``, in data-flow order."""
+        chain = [node]
+        while chain[-1] in self.via:
+            chain.append(self.via[chain[-1]])
+        return chain if self.direction == "upstream" else chain[::-1]
+
+    def reached(self) -> list[Node]:
+        """Visited nodes other than the starts, nearest first."""
+        starts = set(self.starts)
+        return [n for n, _ in sorted(self.depth.items(), key=lambda i: i[1]) if n not in starts]
+
+
+class Graph:
+    """Adjacency of one graph flavour; ``expand`` fetches a whole frontier's neighbours."""
+
+    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
+        raise NotImplementedError
+
+    def canonical(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Node]:
+        """Map nodes to the node that represents them (symlinked datasets); identity by default."""
+        return {}
+
+
+def walk(
+    graph: Graph,
+    conn: Connection,
+    starts: Iterable[Node],
+    direction: Direction,
+    *,
+    depth: int,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    probe_ends: bool = False,
+) -> Walk:
+    """Breadth-first walk from ``starts`` (see the module docstring for the contract).
+
+    ``ends`` collects visited nodes that have no neighbour in ``direction`` (roots of an upstream
+    walk, sinks of a downstream one). Nodes at the depth limit are only probed for that when
+    ``probe_ends`` (one more level query).
+    """
+    raw = list(dict.fromkeys(starts))
+    canon = graph.canonical(conn, raw)
+    result = Walk(direction, list(dict.fromkeys(canon.get(n, n) for n in raw)))
+    result.depth = dict.fromkeys(result.starts, 0)
+    frontier, level = list(result.starts), 0
+    while frontier and level < depth:
+        hops = graph.expand(conn, frontier, direction)
+        canon = graph.canonical(conn, [hop[1] for hop in hops])
+        with_neighbours: set[Node] = set()
+        fresh: list[Node] = []
+        for origin, neighbour, run_uuid in sorted(hops, key=_hop_order):
+            target = canon.get(neighbour, neighbour)
+            if target == origin:
+                continue
+            with_neighbours.add(origin)
+            if target not in result.depth:
+                if len(result.depth) >= max_nodes:
+                    result.truncated = True
+                    continue
+                result.depth[target] = level + 1
+                result.via[target] = origin
+                fresh.append(target)
+            result.edges.add(_oriented(origin, target, run_uuid, direction))
+        result.ends.update(n for n in frontier if n not in with_neighbours)
+        frontier, level = fresh, level + 1
+    if probe_ends and frontier and not result.truncated:
+        probed = {hop[0] for hop in graph.expand(conn, frontier, direction)}
+        result.ends.update(n for n in frontier if n not in probed)
+    if isinstance(graph, _DatasetGraph):
+        result.members = {n: graph.members[n] for n in result.depth if n in graph.members}
+    return result
+
+
+def _hop_order(hop: Hop) -> tuple[Node, Node, str]:
+    return (hop[0], hop[1], hop[2] or "")
+
+
+def _oriented(origin: Node, target: Node, run_uuid: str | None, direction: Direction) -> Edge:
+    if direction == "downstream":
+        return Edge(origin, target, run_uuid)
+    return Edge(target, origin, run_uuid)
+
+
+# -- dataset/job graphs ------------------------------------------------------------------------
+
+
+class _DatasetGraph(Graph):
+    """Shared by the current and as-of graphs: symlinked datasets are merged into one node."""
+
+    def __init__(self) -> None:
+        self.members: dict[Node, set[Node]] = {}
+        self._canon: dict[Node, Node] = {}
+        self._has_symlinks: bool | None = None
+
+    def canonical(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Node]:
+        datasets = [n for n in nodes if n.type == "dataset" and n not in self._canon]
+        if datasets and self._symlinks_exist(conn):
+            self._link(conn, [int(n.id) for n in datasets])
+        for node in datasets:
+            self._canon.setdefault(node, node)
+        return {n: self._canon[n] for n in nodes if n in self._canon}
+
+    def dataset_ids(self, frontier: Iterable[Node]) -> dict[int, Node]:
+        """Every stored dataset id behind the frontier's dataset nodes -> its frontier node."""
+        ids: dict[int, Node] = {}
+        for node in frontier:
+            if node.type == "dataset":
+                for member in self.members.get(node, {node}):
+                    ids[int(member.id)] = node
+        return ids
+
+    def _symlinks_exist(self, conn: Connection) -> bool:
+        if self._has_symlinks is None:
+            self._has_symlinks = bool(
+                conn.execute(select(exists().select_from(symlinks_t))).scalar()
+            )
+        return self._has_symlinks
+
+    def _link(self, conn: Connection, ids: list[int]) -> None:
+        """Find (declaring dataset, aliased dataset) pairs touching ``ids`` and merge each pair."""
+        ns_of_alias = namespaces_t.c.name == symlinks_t.c.namespace
+        declared = fetch_in(
+            conn,
+            symlinks_t.c.dataset_id,
+            ids,
+            lambda cond: (
+                select(symlinks_t.c.dataset_id, datasets_t.c.id)
+                .join(namespaces_t, ns_of_alias)
+                .join(
+                    datasets_t,
+                    and_(
+                        datasets_t.c.namespace_id == namespaces_t.c.id,
+                        datasets_t.c.name == symlinks_t.c.name,
+                    ),
+                )
+                .where(cond)
+            ),
+        )
+        aliased = fetch_in(
+            conn,
+            datasets_t.c.id,
+            ids,
+            lambda cond: (
+                select(symlinks_t.c.dataset_id, datasets_t.c.id)
+                .select_from(datasets_t)
+                .join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
+                .join(
+                    symlinks_t,
+                    and_(ns_of_alias, symlinks_t.c.name == datasets_t.c.name),
+                )
+                .where(cond)
+            ),
+        )
+        for owner_id, alias_id in [*declared, *aliased]:
+            owner, alias = dataset(owner_id), dataset(alias_id)
+            if owner == alias:
+                continue
+            rep_owner = self._canon.get(owner, owner)
+            rep_alias = self._canon.get(alias, alias)
+            rep = min(rep_owner, rep_alias, key=lambda n: (n != rep_owner, n.id))
+            group = (
+                self.members.pop(rep_owner, {rep_owner})
+                | self.members.pop(rep_alias, {rep_alias})
+                | {owner, alias}
+            )
+            self.members[rep] = group
+            for member in group:
+                self._canon[member] = rep
+
+
+class CurrentGraph(_DatasetGraph):
+    """Each job's current edges (``job_edges``)."""
+
+    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
+        downstream = direction == "downstream"
+        hops: list[Hop] = []
+        datasets = self.dataset_ids(frontier)
+        if datasets:
+            rows = fetch_in(
+                conn,
+                job_edges_t.c.dataset_id,
+                datasets,
+                lambda cond: select(job_edges_t.c.dataset_id, job_edges_t.c.job_id).where(
+                    job_edges_t.c.direction == ("in" if downstream else "out"), cond
+                ),
+            )
+            hops.extend((datasets[ds], job(job_id), None) for ds, job_id in rows)
+        jobs = [int(n.id) for n in frontier if n.type == "job"]
+        if jobs:
+            rows = fetch_in(
+                conn,
+                job_edges_t.c.job_id,
+                jobs,
+                lambda cond: select(job_edges_t.c.job_id, job_edges_t.c.dataset_id).where(
+                    cond, job_edges_t.c.direction == ("out" if downstream else "in")
+                ),
+            )
+            hops.extend((job(job_id), dataset(ds), None) for job_id, ds in rows)
+        return hops
+
+
+_STATIC = "static"
+
+
+class AsOfGraph(_DatasetGraph):
+    """The graph as it stood at ``as_of``: each job's edges from the run it had as current then."""
+
+    def __init__(self, as_of: datetime) -> None:
+        super().__init__()
+        self.as_of = as_of
+        self._chosen: dict[int, str | None] = {}
+
+    def chosen_runs(self, conn: Connection, job_ids: Iterable[int]) -> dict[int, str | None]:
+        """Per job: the run whose edges count at ``as_of`` (``"static"``: JobEvent lineage)."""
+        missing = [j for j in dict.fromkeys(job_ids) if j not in self._chosen]
+        if missing:
+            self._chosen.update(dict.fromkeys(missing))
+            self._chosen.update(latest_runs_as_of(conn, missing, self.as_of))
+            without = [j for j in missing if self._chosen[j] is None]
+            created = fetch_in(
+                conn,
+                jobs_t.c.id,
+                without,
+                lambda cond: select(jobs_t.c.id).where(cond, jobs_t.c.created_at <= self.as_of),
+            )
+            self._chosen.update({row[0]: _STATIC for row in created})
+        return {j: self._chosen[j] for j in job_ids}
+
+    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
+        downstream = direction == "downstream"
+        read_side = "in" if downstream else "out"
+        hops: list[Hop] = []
+        datasets = self.dataset_ids(frontier)
+        if datasets:
+            hops.extend(self._jobs_touching(conn, datasets, read_side))
+        jobs = [int(n.id) for n in frontier if n.type == "job"]
+        if jobs:
+            other_side = "out" if downstream else "in"
+            for job_id, ds, run_uuid in self._edges_of(conn, jobs, other_side):
+                hops.append((job(job_id), dataset(ds), run_uuid))
+        return hops
+
+    def _jobs_touching(self, conn: Connection, datasets: dict[int, Node], side: str) -> list[Hop]:
+        candidates = fetch_in(
+            conn,
+            run_io_t.c.dataset_id,
+            datasets,
+            lambda cond: (
+                select(runs_t.c.job_id)
+                .distinct()
+                .select_from(run_io_t)
+                .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
+                .where(cond, run_io_t.c.direction == side, runs_t.c.first_event_time <= self.as_of)
+            ),
+        )
+        static = fetch_in(
+            conn,
+            static_io_t.c.dataset_id,
+            datasets,
+            lambda cond: select(static_io_t.c.job_id).where(cond, static_io_t.c.direction == side),
+        )
+        job_ids = sorted({row[0] for row in [*candidates, *static]})
+        return [
+            (datasets[ds], job(job_id), run_uuid)
+            for job_id, ds, run_uuid in self._edges_of(conn, job_ids, side)
+            if ds in datasets
+        ]
+
+    def _edges_of(
+        self, conn: Connection, job_ids: list[int], side: str
+    ) -> list[tuple[int, int, str | None]]:
+        """(job, dataset, run) edges on ``side`` of each job's chosen run."""
+        chosen = self.chosen_runs(conn, job_ids)
+        by_run = {r: j for j, r in chosen.items() if r is not None and r != _STATIC}
+        edges: list[tuple[int, int, str | None]] = []
+        rows = fetch_in(
+            conn,
+            run_io_t.c.run_uuid,
+            by_run,
+            lambda cond: select(run_io_t.c.run_uuid, run_io_t.c.dataset_id).where(
+                cond, run_io_t.c.direction == side
+            ),
+        )
+        edges.extend((by_run[r], ds, r) for r, ds in rows)
+        static_jobs = [j for j, r in chosen.items() if r == _STATIC]
+        rows = fetch_in(
+            conn,
+            static_io_t.c.job_id,
+            static_jobs,
+            lambda cond: select(static_io_t.c.job_id, static_io_t.c.dataset_id).where(
+                cond, static_io_t.c.direction == side
+            ),
+        )
+        edges.extend((j, ds, None) for j, ds in rows)
+        return edges
+
+
+def latest_runs_as_of(conn: Connection, job_ids: Sequence[int], as_of: datetime) -> dict[int, str]:
+    """Per job, its latest run COMPLETE at or before ``as_of``, else its latest run seen by then."""
+    done = and_(runs_t.c.state == "COMPLETE", runs_t.c.ended_at <= as_of)
+    started = func.coalesce(runs_t.c.started_at, runs_t.c.first_event_time)
+    rank_time = case((done, runs_t.c.ended_at), else_=started)
+    order = func.row_number().over(
+        partition_by=runs_t.c.job_id,
+        order_by=(case((done, 1), else_=0).desc(), rank_time.desc(), runs_t.c.uuid.desc()),
+    )
+
+    def build(cond: ColumnElement[bool]) -> Select[tuple[int, str]]:
+        ranked = (
+            select(runs_t.c.job_id, runs_t.c.uuid, order.label("rn"))
+            .where(cond, runs_t.c.first_event_time <= as_of)
+            .subquery()
+        )
+        return select(ranked.c.job_id, ranked.c.uuid).where(ranked.c.rn == 1)
+
+    return {int(row[0]): str(row[1]) for row in fetch_in(conn, runs_t.c.job_id, job_ids, build)}
+
+
+# -- version-pinned graph ----------------------------------------------------------------------
+
+
+class VersionGraph(Graph):
+    """Dataset versions and runs (see the module docstring)."""
+
+    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
+        versions = [int(n.id) for n in frontier if n.type == "version"]
+        plain = [int(n.id) for n in frontier if n.type == "dataset"]
+        runs = [str(n.id) for n in frontier if n.type == "run"]
+        hops: list[Hop] = []
+        if direction == "upstream":
+            for vid, run_uuid in producing_runs(conn, versions):
+                hops.append((version(vid), run(run_uuid), run_uuid))
+            for run_uuid, target in read_versions(conn, runs):
+                hops.append((run(run_uuid), target, run_uuid))
+        else:
+            for run_uuid, target in self._readers(conn, versions, plain):
+                hops.append((target, run(run_uuid), run_uuid))
+            for run_uuid, target in written_versions(conn, runs):
+                hops.append((run(run_uuid), target, run_uuid))
+        return hops
+
+    def _readers(
+        self, conn: Connection, versions: list[int], plain: list[int]
+    ) -> list[tuple[str, Node]]:
+        """(run, version or dataset node it read) for runs that read exactly these nodes."""
+        if not versions and not plain:
+            return []
+        exact = fetch_in(
+            conn,
+            run_io_t.c.version_id,
+            versions,
+            lambda cond: select(run_io_t.c.run_uuid, run_io_t.c.version_id).where(
+                cond, run_io_t.c.direction == "in"
+            ),
+        )
+        found = [(r, version(v)) for r, v in exact]
+        owners = fetch_in(
+            conn,
+            versions_t.c.id,
+            versions,
+            lambda cond: select(versions_t.c.dataset_id).where(cond),
+        )
+        dataset_ids = sorted({row[0] for row in owners} | set(plain))
+        unpinned = fetch_in(
+            conn,
+            run_io_t.c.dataset_id,
+            dataset_ids,
+            lambda cond: select(run_io_t.c.run_uuid).where(
+                cond, run_io_t.c.direction == "in", run_io_t.c.version_id.is_(None)
+            ),
+        )
+        wanted = set(versions)
+        plain_set = set(plain)
+        for run_uuid, target in read_versions(conn, sorted({row[0] for row in unpinned})):
+            if (target.type == "version" and int(target.id) in wanted) or (
+                target.type == "dataset" and int(target.id) in plain_set
+            ):
+                found.append((run_uuid, target))
+        return found
+
+
+def producing_runs(conn: Connection, version_ids: Sequence[int]) -> list[tuple[int, str]]:
+    """(version, run that produced it). A version only ever seen as an input falls back to the
+    latest run that COMPLETEd writing its dataset at or before the version was first seen."""
+    rows = fetch_in(
+        conn,
+        versions_t.c.id,
+        version_ids,
+        lambda cond: select(versions_t.c.id, versions_t.c.run_uuid).where(cond),
+    )
+    found = [(vid, run_uuid) for vid, run_uuid in rows if run_uuid is not None]
+    orphans = [vid for vid, run_uuid in rows if run_uuid is None]
+    order = func.row_number().over(
+        partition_by=versions_t.c.id,
+        order_by=(runs_t.c.ended_at.desc(), runs_t.c.uuid.desc()),
+    )
+
+    def build(cond: ColumnElement[bool]) -> Select[tuple[int, str]]:
+        ranked = (
+            select(versions_t.c.id, run_io_t.c.run_uuid, order.label("rn"))
+            .select_from(versions_t)
+            .join(
+                run_io_t,
+                and_(
+                    run_io_t.c.dataset_id == versions_t.c.dataset_id,
+                    run_io_t.c.direction == "out",
+                ),
+            )
+            .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
+            .where(cond, runs_t.c.state == "COMPLETE", runs_t.c.ended_at <= versions_t.c.created_at)
+            .subquery()
+        )
+        return select(ranked.c.id, ranked.c.run_uuid).where(ranked.c.rn == 1)
+
+    found.extend(
+        (vid, run_uuid) for vid, run_uuid in fetch_in(conn, versions_t.c.id, orphans, build)
+    )
+    return found
+
+
+def read_versions(conn: Connection, run_uuids: Sequence[str]) -> list[tuple[str, Node]]:
+    """(run, version it read): the named version, else the dataset's latest version created at or
+    before the run started, else the unversioned ``dataset`` node."""
+    rows = fetch_in(
+        conn,
+        run_io_t.c.run_uuid,
+        run_uuids,
+        lambda cond: select(
+            run_io_t.c.run_uuid, run_io_t.c.dataset_id, run_io_t.c.version_id
+        ).where(cond, run_io_t.c.direction == "in"),
+    )
+    found: list[tuple[str, Node]] = [(r, version(v)) for r, _, v in rows if v is not None]
+    unpinned = {(r, ds) for r, ds, v in rows if v is None}
+    if unpinned:
+        resolved = _versions_at_start(conn, sorted({r for r, _ in unpinned}))
+        for run_uuid, dataset_id in sorted(unpinned):
+            vid = resolved.get((run_uuid, dataset_id))
+            found.append((run_uuid, version(vid) if vid is not None else dataset(dataset_id)))
+    return found
+
+
+def _versions_at_start(conn: Connection, run_uuids: Sequence[str]) -> dict[tuple[str, int], int]:
+    """For each unversioned read of these runs: the latest version created by the run's start."""
+    started = func.coalesce(runs_t.c.started_at, runs_t.c.first_event_time)
+    order = func.row_number().over(
+        partition_by=(run_io_t.c.run_uuid, run_io_t.c.dataset_id),
+        order_by=(versions_t.c.created_at.desc(), versions_t.c.id.desc()),
+    )
+
+    def build(cond: ColumnElement[bool]) -> Select[tuple[str, int, int]]:
+        ranked = (
+            select(run_io_t.c.run_uuid, run_io_t.c.dataset_id, versions_t.c.id, order.label("rn"))
+            .select_from(run_io_t)
+            .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
+            .join(
+                versions_t,
+                and_(
+                    versions_t.c.dataset_id == run_io_t.c.dataset_id,
+                    versions_t.c.created_at <= started,
+                ),
+            )
+            .where(cond, run_io_t.c.direction == "in", run_io_t.c.version_id.is_(None))
+            .subquery()
+        )
+        return select(ranked.c.run_uuid, ranked.c.dataset_id, ranked.c.id).where(ranked.c.rn == 1)
+
+    rows = fetch_in(conn, run_io_t.c.run_uuid, run_uuids, build)
+    return {(r, ds): vid for r, ds, vid in rows}
+
+
+def written_versions(conn: Connection, run_uuids: Sequence[str]) -> list[tuple[str, Node]]:
+    """(run, version it wrote): the named version, else the version it produced, else the
+    unversioned ``dataset`` node (a run that has not completed)."""
+    rows = fetch_in(
+        conn,
+        run_io_t.c.run_uuid,
+        run_uuids,
+        lambda cond: select(
+            run_io_t.c.run_uuid, run_io_t.c.dataset_id, run_io_t.c.version_id
+        ).where(cond, run_io_t.c.direction == "out"),
+    )
+    produced = fetch_in(
+        conn,
+        versions_t.c.run_uuid,
+        [r for r, _, v in rows if v is None],
+        lambda cond: select(versions_t.c.run_uuid, versions_t.c.dataset_id, versions_t.c.id).where(
+            cond
+        ),
+    )
+    by_run = {(r, ds): vid for r, ds, vid in produced}
+    found: list[tuple[str, Node]] = []
+    for run_uuid, dataset_id, named in rows:
+        vid = named if named is not None else by_run.get((run_uuid, dataset_id))
+        found.append((run_uuid, version(vid) if vid is not None else dataset(dataset_id)))
+    return found
+
+
+# -- column graph ------------------------------------------------------------------------------
+
+
+class ColumnGraph(Graph):
+    """Column-level lineage (``column_lineage``): an output column is derived from input columns."""
+
+    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
+        fields: dict[int, set[str]] = {}
+        for node in frontier:
+            fields.setdefault(int(node.id), set()).add(node.field)
+        cl = column_lineage_t.c
+        if direction == "upstream":
+            rows = fetch_in(
+                conn,
+                cl.dataset_id,
+                fields,
+                lambda cond: select(
+                    cl.dataset_id, cl.field, cl.input_dataset_id, cl.input_field
+                ).where(cond),
+            )
+            return [
+                (column(ds, f), column(in_ds, in_f), None)
+                for ds, f, in_ds, in_f in rows
+                if f in fields[ds]
+            ]
+        rows = fetch_in(
+            conn,
+            cl.input_dataset_id,
+            fields,
+            lambda cond: select(cl.input_dataset_id, cl.input_field, cl.dataset_id, cl.field).where(
+                cond
+            ),
+        )
+        return [
+            (column(in_ds, in_f), column(ds, f), None)
+            for in_ds, in_f, ds, f in rows
+            if in_f in fields[in_ds]
+        ]
