@@ -650,3 +650,67 @@ class ColumnGraph(Graph):
             for in_ds, in_f, ds, f in rows
             if in_f in fields[in_ds]
         ]
+
+
+# -- multi-origin propagation ------------------------------------------------------------------
+
+
+@dataclass
+class Propagation:
+    """Which origins reach which nodes: per (node, origin) pair, its hop distance and one path."""
+
+    direction: Direction
+    depth: dict[tuple[Node, Node], int] = field(default_factory=dict)
+    via: dict[tuple[Node, Node], Node] = field(default_factory=dict)
+    truncated: bool = False
+
+    def path(self, node: Node, origin: Node) -> list[Node]:
+        """One shortest path between ``origin`` and ``node``, in data-flow order."""
+        chain = [node]
+        while (chain[-1], origin) in self.via:
+            chain.append(self.via[(chain[-1], origin)])
+        return chain if self.direction == "upstream" else chain[::-1]
+
+
+def propagate(
+    graph: Graph,
+    conn: Connection,
+    origins: Iterable[Node],
+    direction: Direction,
+    *,
+    depth: int,
+    max_pairs: int = 20 * DEFAULT_MAX_NODES,
+) -> Propagation:
+    """Walk from all ``origins`` at once, remembering which origins reach each node.
+
+    The same contract as ``walk`` (directed, depth = hops, cap, set-based levels), with the visited
+    set kept per (node, origin) pair: each level expands the distinct frontier nodes of all origins
+    in one go, so the cost is per level, not per origin.
+    """
+    raw = list(dict.fromkeys(origins))
+    canon = graph.canonical(conn, raw)
+    result = Propagation(direction)
+    frontier: dict[Node, set[Node]] = {}
+    for origin in raw:
+        node = canon.get(origin, origin)
+        result.depth[(node, node)] = 0
+        frontier.setdefault(node, set()).add(node)
+    level = 0
+    while frontier and level < depth:
+        hops = graph.expand(conn, list(frontier), direction)
+        canon = graph.canonical(conn, [hop[1] for hop in hops])
+        fresh: dict[Node, set[Node]] = {}
+        for origin_node, neighbour, _ in sorted(hops, key=_hop_order):
+            target = canon.get(neighbour, neighbour)
+            for origin in sorted(frontier[origin_node]):
+                pair = (target, origin)
+                if pair in result.depth or target == origin_node:
+                    continue
+                if len(result.depth) >= max_pairs:
+                    result.truncated = True
+                    break
+                result.depth[pair] = level + 1
+                result.via[pair] = origin_node
+                fresh.setdefault(target, set()).add(origin)
+        frontier, level = fresh, level + 1
+    return result

@@ -1,0 +1,274 @@
+"""Batch loaders for what answers show about nodes: names, kinds, facets, owners, runs, versions.
+
+Every loader takes a set of ids and runs a fixed number of statements whatever its size, so an
+answer about N nodes costs O(1) queries, not O(N).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, func, select
+from sqlalchemy.sql import ColumnElement
+
+from mllineage.collector.queries.tables import (
+    dataset_facets_t,
+    datasets_t,
+    fetch_in,
+    job_facets_t,
+    jobs_t,
+    namespaces_t,
+    run_facets_t,
+    run_io_t,
+    runs_t,
+    versions_t,
+)
+
+Facets = dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class DatasetInfo:
+    id: int
+    namespace: str
+    name: str
+    kind: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JobInfo:
+    id: int
+    namespace: str
+    name: str
+    job_type: str | None
+    created_at: datetime
+    updated_at: datetime
+    current_run_uuid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    uuid: str
+    job_id: int
+    state: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    first_event_time: datetime
+    last_event_time: datetime
+    created_at: datetime
+    parent_run_uuid: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    id: int
+    dataset_id: int
+    version: str
+    created_at: datetime
+    run_uuid: str | None
+    facets: Facets
+
+
+def datasets(conn: Connection, ids: Iterable[int]) -> dict[int, DatasetInfo]:
+    rows = fetch_in(
+        conn,
+        datasets_t.c.id,
+        ids,
+        lambda cond: (
+            select(
+                datasets_t.c.id,
+                namespaces_t.c.name,
+                datasets_t.c.name,
+                datasets_t.c.kind,
+                datasets_t.c.created_at,
+                datasets_t.c.updated_at,
+            )
+            .join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
+            .where(cond)
+        ),
+    )
+    return {row[0]: DatasetInfo(*row) for row in rows}
+
+
+def jobs(conn: Connection, ids: Iterable[int]) -> dict[int, JobInfo]:
+    rows = fetch_in(
+        conn,
+        jobs_t.c.id,
+        ids,
+        lambda cond: (
+            select(*_job_columns())
+            .join(namespaces_t, namespaces_t.c.id == jobs_t.c.namespace_id)
+            .where(cond)
+        ),
+    )
+    return {row[0]: JobInfo(*row) for row in rows}
+
+
+def _job_columns() -> list[Any]:
+    return [
+        jobs_t.c.id,
+        namespaces_t.c.name,
+        jobs_t.c.name,
+        jobs_t.c.job_type,
+        jobs_t.c.created_at,
+        jobs_t.c.updated_at,
+        jobs_t.c.current_run_uuid,
+    ]
+
+
+def _run_columns() -> list[Any]:
+    return [
+        runs_t.c.uuid,
+        runs_t.c.job_id,
+        runs_t.c.state,
+        runs_t.c.started_at,
+        runs_t.c.ended_at,
+        runs_t.c.first_event_time,
+        runs_t.c.last_event_time,
+        runs_t.c.created_at,
+        runs_t.c.parent_run_uuid,
+    ]
+
+
+def runs(conn: Connection, uuids: Iterable[str]) -> dict[str, RunInfo]:
+    rows = fetch_in(conn, runs_t.c.uuid, uuids, lambda cond: select(*_run_columns()).where(cond))
+    return {row[0]: RunInfo(*row) for row in rows}
+
+
+def dataset_facets(
+    conn: Connection, ids: Iterable[int], keys: Sequence[str] | None = None
+) -> dict[int, Facets]:
+    """Current (not retracted) facets per dataset, optionally only ``keys``."""
+    return _facets(conn, dataset_facets_t, dataset_facets_t.c.dataset_id, ids, keys)
+
+
+def job_facets(
+    conn: Connection, ids: Iterable[int], keys: Sequence[str] | None = None
+) -> dict[int, Facets]:
+    return _facets(conn, job_facets_t, job_facets_t.c.job_id, ids, keys)
+
+
+def run_facets(
+    conn: Connection, uuids: Iterable[str], keys: Sequence[str] | None = None
+) -> dict[str, Facets]:
+    return _facets(conn, run_facets_t, run_facets_t.c.run_uuid, uuids, keys)
+
+
+def _facets(
+    conn: Connection, table: Any, owner: Any, ids: Iterable[Any], keys: Sequence[str] | None
+) -> dict[Any, Facets]:
+    def build(cond: ColumnElement[bool]) -> Select[Any]:
+        query = select(owner, table.c.key, table.c.facet).where(cond, table.c.facet.is_not(None))
+        return query.where(table.c.key.in_(list(keys))) if keys is not None else query
+
+    found: dict[Any, Facets] = {}
+    for owner_id, key, facet in fetch_in(conn, owner, ids, build):
+        if isinstance(facet, dict):
+            found.setdefault(owner_id, {})[key] = facet
+    return found
+
+
+def owners(facets: Facets | None) -> list[str]:
+    """Owner names from an ``ownership`` facet, as ``type:name`` when a type is given."""
+    result = []
+    for owner in ((facets or {}).get("ownership") or {}).get("owners") or []:
+        if isinstance(owner, dict) and owner.get("name"):
+            kind = owner.get("type")
+            result.append(f"{kind}:{owner['name']}" if kind else str(owner["name"]))
+    return result
+
+
+def latest_job_runs(conn: Connection, job_ids: Iterable[int]) -> dict[int, RunInfo]:
+    """Each job's most recent run (by start, else first event)."""
+    started = func.coalesce(runs_t.c.started_at, runs_t.c.first_event_time)
+    order = func.row_number().over(
+        partition_by=runs_t.c.job_id, order_by=(started.desc(), runs_t.c.uuid.desc())
+    )
+
+    def build(cond: ColumnElement[bool]) -> Select[Any]:
+        ranked = select(*_run_columns(), order.label("rn")).where(cond).subquery()
+        return select(*[c for c in ranked.c if c.name != "rn"]).where(ranked.c.rn == 1)
+
+    rows = fetch_in(conn, runs_t.c.job_id, job_ids, build)
+    return {row[1]: RunInfo(*row) for row in rows}
+
+
+def latest_writer_runs(conn: Connection, dataset_ids: Iterable[int]) -> dict[int, RunInfo]:
+    """Each dataset's most recent writing run (by the time of its last event about the output)."""
+    order = func.row_number().over(
+        partition_by=run_io_t.c.dataset_id,
+        order_by=(run_io_t.c.event_time.desc(), run_io_t.c.run_uuid.desc()),
+    )
+
+    def build(cond: ColumnElement[bool]) -> Select[Any]:
+        ranked = (
+            select(run_io_t.c.dataset_id, *_run_columns(), order.label("rn"))
+            .select_from(run_io_t)
+            .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
+            .where(cond, run_io_t.c.direction == "out")
+            .subquery()
+        )
+        return select(*[c for c in ranked.c if c.name != "rn"]).where(ranked.c.rn == 1)
+
+    rows = fetch_in(conn, run_io_t.c.dataset_id, dataset_ids, build)
+    return {row[0]: RunInfo(*row[1:]) for row in rows}
+
+
+def versions(conn: Connection, ids: Iterable[int]) -> dict[int, VersionInfo]:
+    rows = fetch_in(
+        conn, versions_t.c.id, ids, lambda cond: select(*_version_columns()).where(cond)
+    )
+    return {row[0]: _version(row) for row in rows}
+
+
+def dataset_versions(
+    conn: Connection, dataset_ids: Iterable[int], *, as_of: datetime | None = None
+) -> dict[int, list[VersionInfo]]:
+    """All versions of each dataset, newest first (only those created by ``as_of`` if given)."""
+
+    def build(cond: ColumnElement[bool]) -> Select[Any]:
+        query = select(*_version_columns()).where(cond)
+        if as_of is not None:
+            query = query.where(versions_t.c.created_at <= as_of)
+        return query.order_by(versions_t.c.created_at.desc(), versions_t.c.id.desc())
+
+    found: dict[int, list[VersionInfo]] = {}
+    for row in fetch_in(conn, versions_t.c.dataset_id, dataset_ids, build):
+        found.setdefault(row[1], []).append(_version(row))
+    return found
+
+
+def run_output_versions(conn: Connection, run_uuids: Iterable[str]) -> dict[tuple[str, int], str]:
+    """(run, dataset) -> the version string that run produced for that dataset."""
+    rows = fetch_in(
+        conn,
+        versions_t.c.run_uuid,
+        run_uuids,
+        lambda cond: (
+            select(versions_t.c.run_uuid, versions_t.c.dataset_id, versions_t.c.version)
+            .where(cond)
+            .order_by(versions_t.c.created_at)
+        ),
+    )
+    return {(r, ds): v for r, ds, v in rows}
+
+
+def _version_columns() -> list[Any]:
+    return [
+        versions_t.c.id,
+        versions_t.c.dataset_id,
+        versions_t.c.version,
+        versions_t.c.created_at,
+        versions_t.c.run_uuid,
+        versions_t.c.facets,
+    ]
+
+
+def _version(row: Any) -> VersionInfo:
+    facets = row[5] if isinstance(row[5], dict) else {}
+    return VersionInfo(row[0], row[1], row[2], row[3], row[4], facets)

@@ -1,0 +1,169 @@
+"""Label traversal nodes (ids, names, kinds, versions) and turn walks into the answer ``graph``.
+
+``Labels`` loads everything the nodes of an answer need in a fixed number of batch queries; its
+``node_id`` gives the Marquez-style id of each node: ``dataset:<ns>:<name>``, ``job:<ns>:<name>``,
+``dataset:<ns>:<name>#<version>`` for a dataset version, ``run:<uuid>``, and
+``datasetField:<ns>:<dataset>:<field>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Generic, TypeVar
+
+from sqlalchemy import Connection
+
+from mllineage.collector.queries import details
+from mllineage.collector.queries.node_ids import (
+    dataset_node_id,
+    field_node_id,
+    job_node_id,
+    run_node_id,
+)
+from mllineage.collector.queries.traversal import Edge, Node, Walk
+
+RowT = TypeVar("RowT")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeView:
+    """A node of an answer's graph. ``type`` is dataset, job, run or datasetField."""
+
+    id: str
+    type: str
+    namespace: str
+    name: str
+    kind: str
+    version: str | None = None
+    field: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeView:
+    origin: str
+    destination: str
+    run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GraphView:
+    nodes: list[NodeView]
+    edges: list[EdgeView]
+
+
+@dataclass(frozen=True, slots=True)
+class Answer(Generic[RowT]):
+    """What every ML question returns: rows, the graph they come from, and the cap flag."""
+
+    rows: list[RowT]
+    graph: GraphView
+    truncated: bool
+
+
+class Labels:
+    """Names, kinds and versions of a set of traversal nodes, loaded in batches."""
+
+    def __init__(self, conn: Connection, nodes: Iterable[Node]) -> None:
+        nodes = set(nodes)
+        self.versions = details.versions(conn, (int(n.id) for n in nodes if n.type == "version"))
+        self.runs = details.runs(conn, (str(n.id) for n in nodes if n.type == "run"))
+        dataset_ids = {int(n.id) for n in nodes if n.type in ("dataset", "field")}
+        dataset_ids |= {v.dataset_id for v in self.versions.values()}
+        self.datasets = details.datasets(conn, dataset_ids)
+        job_ids = {int(n.id) for n in nodes if n.type == "job"}
+        job_ids |= {r.job_id for r in self.runs.values()}
+        self.jobs = details.jobs(conn, job_ids)
+
+    def dataset_of(self, node: Node) -> details.DatasetInfo | None:
+        """The dataset behind a dataset, version or field node."""
+        if node.type == "version":
+            found = self.versions.get(int(node.id))
+            return self.datasets.get(found.dataset_id) if found else None
+        if node.type in ("dataset", "field"):
+            return self.datasets.get(int(node.id))
+        return None
+
+    def job_of(self, node: Node) -> details.JobInfo | None:
+        """The job behind a job or run node."""
+        if node.type == "run":
+            found = self.runs.get(str(node.id))
+            return self.jobs.get(found.job_id) if found else None
+        if node.type == "job":
+            return self.jobs.get(int(node.id))
+        return None
+
+    def version_of(self, node: Node) -> str | None:
+        found = self.versions.get(int(node.id)) if node.type == "version" else None
+        return found.version if found else None
+
+    def kind(self, node: Node) -> str:
+        """Dataset kind (dataset, feature_group, model, endpoint), else job or run."""
+        if node.type in ("job", "run"):
+            return node.type
+        found = self.dataset_of(node)
+        return found.kind if found else "dataset"
+
+    def view(self, node: Node) -> NodeView:
+        if node.type in ("job", "run"):
+            job = self.job_of(node)
+            ns, name = (job.namespace, job.name) if job else ("", str(node.id))
+            if node.type == "run":
+                return NodeView(run_node_id(str(node.id)), "run", ns, name, "run")
+            return NodeView(job_node_id(ns, name), "job", ns, name, "job")
+        found = self.dataset_of(node)
+        ns, name = (found.namespace, found.name) if found else ("", str(node.id))
+        kind = found.kind if found else "dataset"
+        if node.type == "field":
+            return NodeView(
+                field_node_id(ns, name, node.field),
+                "datasetField",
+                ns,
+                name,
+                kind,
+                None,
+                node.field,
+            )
+        version = self.version_of(node)
+        return NodeView(dataset_node_id(ns, name, version), "dataset", ns, name, kind, version)
+
+    def node_id(self, node: Node) -> str:
+        return self.view(node).id
+
+    def path(self, nodes: list[Node]) -> list[str]:
+        return [self.node_id(n) for n in nodes]
+
+    def edge(self, edge: Edge) -> EdgeView:
+        return EdgeView(self.node_id(edge.origin), self.node_id(edge.destination), edge.run)
+
+
+def graph_of(labels: Labels, nodes: Iterable[Node], edges: Iterable[Edge]) -> GraphView:
+    """The graph of ``nodes`` and the ``edges`` between them, in a stable order."""
+    kept = set(nodes)
+    views = sorted((labels.view(n) for n in kept), key=lambda v: (v.type, v.id))
+    edge_views = sorted(
+        {labels.edge(e) for e in edges if e.origin in kept and e.destination in kept},
+        key=lambda e: (e.origin, e.destination, e.run_id or ""),
+    )
+    return GraphView(views, edge_views)
+
+
+def walks_graph(labels: Labels, walks: Iterable[Walk]) -> GraphView:
+    """The union of the walks' visited nodes and edges."""
+    nodes: set[Node] = set()
+    edges: set[Edge] = set()
+    for walked in walks:
+        nodes.update(walked.depth)
+        edges.update(walked.edges)
+    return graph_of(labels, nodes, edges)
+
+
+def paths_graph(labels: Labels, paths: Iterable[list[Node]], edges: Iterable[Edge]) -> GraphView:
+    """The graph made of evidence paths only (their nodes and the walk edges along them)."""
+    nodes: set[Node] = set()
+    steps: set[tuple[Node, Node]] = set()
+    for path in paths:
+        nodes.update(path)
+        steps.update(pairwise(path))
+    return graph_of(labels, nodes, (e for e in edges if (e.origin, e.destination) in steps))

@@ -1,0 +1,143 @@
+"""What the ML questions share: options, choosing the graph for a start node, running the walks.
+
+The graph follows from the question: a start that names a version (``dataset:ns:model#3``) or a
+run (``run:<uuid>``) is pinned to versions (``VersionGraph``); otherwise ``asOf`` selects the graph
+as it stood then (``AsOfGraph``), and no ``asOf`` the current graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Connection
+
+from mllineage.collector.errors import BadRequest
+from mllineage.collector.queries import details
+from mllineage.collector.queries.graph_view import Labels
+from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
+from mllineage.collector.queries.traversal import (
+    DEFAULT_MAX_NODES,
+    AsOfGraph,
+    CurrentGraph,
+    Direction,
+    Graph,
+    Node,
+    VersionGraph,
+    Walk,
+    dataset,
+    job,
+    run,
+    version,
+    walk,
+)
+
+Directions = Literal["upstream", "downstream", "both"]
+KINDS = ("dataset", "feature_group", "model", "endpoint", "job")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Common traversal parameters: hop ``depth``, ``as_of`` time, node cap, ``kinds`` filter."""
+
+    depth: int = 20
+    as_of: datetime | None = None
+    max_nodes: int = DEFAULT_MAX_NODES
+    kinds: frozenset[str] | None = None
+
+    def keeps(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    node: Node
+    graph: Graph
+
+    @property
+    def pinned(self) -> bool:
+        return isinstance(self.graph, VersionGraph)
+
+
+def parse_kinds(text: str | None) -> frozenset[str] | None:
+    """``"model,endpoint"`` -> kinds; unknown kinds are a ``BadRequest``."""
+    if not text:
+        return None
+    kinds = frozenset(k.strip() for k in text.split(",") if k.strip())
+    unknown = sorted(kinds - set(KINDS))
+    if unknown:
+        raise BadRequest(f"unknown kinds {unknown}; known: {', '.join(KINDS)}")
+    return kinds
+
+
+def graph_for(options: Options) -> Graph:
+    return AsOfGraph(options.as_of) if options.as_of is not None else CurrentGraph()
+
+
+def start_of(conn: Connection, node_id: str, options: Options) -> Start:
+    """The start node and graph for ``node_id`` (a field starts at its dataset)."""
+    ref = resolve_node(conn, node_id)
+    if isinstance(ref, FieldRef):
+        ref = ref.dataset
+    if isinstance(ref, DatasetRef):
+        if ref.version_id is not None:
+            return Start(version(ref.version_id), VersionGraph())
+        return Start(dataset(ref.id), graph_for(options))
+    if isinstance(ref, JobRef):
+        return Start(job(ref.id), graph_for(options))
+    return Start(run(ref.uuid), VersionGraph())
+
+
+def walks(
+    conn: Connection,
+    start: Start,
+    direction: Directions,
+    options: Options,
+    *,
+    probe_ends: bool = False,
+) -> list[Walk]:
+    """One walk per direction (two for ``both``), sharing the start's graph."""
+    chosen: list[Direction] = ["upstream", "downstream"] if direction == "both" else [direction]
+    return [
+        walk(
+            start.graph,
+            conn,
+            [start.node],
+            d,
+            depth=options.depth,
+            max_nodes=options.max_nodes,
+            probe_ends=probe_ends,
+        )
+        for d in chosen
+    ]
+
+
+def reached(walked: list[Walk]) -> list[tuple[Node, Walk]]:
+    """Each visited non-start node with the walk that reached it first (upstream before down)."""
+    seen: set[Node] = set()
+    found = []
+    for one in walked:
+        for node in one.reached():
+            if node not in seen:
+                seen.add(node)
+                found.append((node, one))
+    return found
+
+
+def all_nodes(walked: list[Walk]) -> set[Node]:
+    return {node for one in walked for node in one.depth}
+
+
+def job_runs(conn: Connection, start: Start, labels: Labels) -> dict[int, str | None]:
+    """The run whose edges each labelled job contributes to this graph (current or as-of)."""
+    job_ids = list(labels.jobs)
+    if isinstance(start.graph, AsOfGraph):
+        chosen = start.graph.chosen_runs(conn, job_ids)
+        return {j: r if r != "static" else None for j, r in chosen.items()}
+    return {j: info.current_run_uuid for j, info in labels.jobs.items()}
+
+
+def facet_field(facets: details.Facets | None, key: str, name: str) -> Any:
+    facet = (facets or {}).get(key)
+    return facet.get(name) if isinstance(facet, dict) else None

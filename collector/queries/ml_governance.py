@@ -1,0 +1,102 @@
+"""Governance: every model and endpoint with a tagged dataset or column anywhere upstream.
+
+A set query, not one traversal per model: one downstream propagation from all tagged datasets at
+once (``traversal.propagate``), level by level, remembering which tagged dataset reaches which node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+from sqlalchemy import Connection, select
+
+from mllineage.collector.errors import BadRequest
+from mllineage.collector.queries.graph_view import Answer, Labels, graph_of
+from mllineage.collector.queries.ml_common import Options, graph_for
+from mllineage.collector.queries.tables import tags_t
+from mllineage.collector.queries.traversal import Edge, Node, dataset, propagate
+
+DEFAULT_KINDS = frozenset({"model", "endpoint"})
+#: ``tag=pii`` matches any value of the key except these (``pii: false`` is not PII).
+NEGATIVE_VALUES = frozenset({"false", "no", "0", "none", "n"})
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedRow:
+    node_id: str
+    namespace: str
+    name: str
+    kind: str
+    tag_key: str
+    tag_values: list[str]
+    tagged_node_id: str
+    tagged_fields: list[str]
+    depth: int
+    path: list[str]
+
+
+def tagged(conn: Connection, *, tag: str, options: Options) -> Answer[TaggedRow]:
+    """One row per (model or endpoint, tagged dataset upstream of it) with one shortest path.
+
+    ``tag`` is ``key`` (any value but a negative one) or ``key:value``. ``tagged_fields`` lists the
+    tagged columns of the tagged dataset ('' stands for a dataset-level tag). ``kinds`` defaults
+    to models and endpoints.
+    """
+    key, has_value, value = tag.partition(":")
+    if not key:
+        raise BadRequest("tag must be 'key' or 'key:value'")
+    query = select(tags_t.c.dataset_id, tags_t.c.field, tags_t.c.value).where(tags_t.c.key == key)
+    if has_value:
+        query = query.where(tags_t.c.value == value)
+    found: dict[Node, tuple[set[str], set[str]]] = {}
+    for dataset_id, field, tag_value in conn.execute(query):
+        if not has_value and str(tag_value).strip().lower() in NEGATIVE_VALUES:
+            continue
+        fields, values = found.setdefault(dataset(dataset_id), (set(), set()))
+        fields.add(field)
+        values.add(tag_value)
+    graph = graph_for(options)
+    canon = graph.canonical(conn, list(found))
+    origins: dict[Node, tuple[set[str], set[str]]] = {}
+    for node, (fields, values) in found.items():
+        merged = origins.setdefault(canon.get(node, node), (set(), set()))
+        merged[0].update(fields)
+        merged[1].update(values)
+    spread = propagate(
+        graph,
+        conn,
+        sorted(origins),
+        "downstream",
+        depth=options.depth,
+        max_pairs=options.max_nodes * 20,
+    )
+    labels = Labels(conn, {node for node, _ in spread.depth} | set(origins))
+    kinds = options.kinds or DEFAULT_KINDS
+    rows: list[TaggedRow] = []
+    paths: list[list[Node]] = []
+    for (node, origin), hops in sorted(spread.depth.items(), key=lambda i: (i[1], i[0])):
+        if labels.kind(node) not in kinds:
+            continue
+        path = spread.path(node, origin)
+        paths.append(path)
+        view = labels.view(node)
+        fields, values = origins[origin]
+        rows.append(
+            TaggedRow(
+                node_id=view.id,
+                namespace=view.namespace,
+                name=view.name,
+                kind=view.kind,
+                tag_key=key,
+                tag_values=sorted(values),
+                tagged_node_id=labels.node_id(origin),
+                tagged_fields=sorted(fields),
+                depth=hops,
+                path=labels.path(path),
+            )
+        )
+    rows.sort(key=lambda r: (r.node_id, r.depth, r.tagged_node_id))
+    edges = {Edge(a, b) for path in paths for a, b in pairwise(path)}
+    nodes = {n for path in paths for n in path}
+    return Answer(rows, graph_of(labels, nodes, edges), spread.truncated)

@@ -1,0 +1,125 @@
+"""Impact analysis: everything downstream of a node, grouped by kind, with owners and last run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from mllineage.collector.queries import details
+from mllineage.collector.queries.graph_view import Answer, Labels, walks_graph
+from mllineage.collector.queries.ml_common import (
+    KINDS,
+    Options,
+    all_nodes,
+    job_runs,
+    reached,
+    start_of,
+    walks,
+)
+from mllineage.collector.queries.traversal import Node, Walk
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactRow:
+    node_id: str
+    type: str
+    namespace: str
+    name: str
+    kind: str
+    version: str | None
+    depth: int
+    owners: list[str]
+    last_run_id: str | None
+    last_run_state: str | None
+    last_run_at: datetime | None
+    path: list[str]
+
+
+def impact(conn: Connection, *, node_id: str, options: Options) -> Answer[ImpactRow]:
+    """Every node downstream of ``node_id``; rows ordered by kind (datasets, feature groups,
+    models, endpoints, jobs), then hop distance, then id. A job's last run is the run its edges
+    come from in the walked graph (else its latest run); a dataset's is the run that wrote it on
+    the walked edge.
+    """
+    start = start_of(conn, node_id, options)
+    walked = walks(conn, start, "downstream", options)
+    labels = Labels(conn, all_nodes(walked))
+    found = [(n, w) for n, w in reached(walked) if options.keeps(_kind(labels, n))]
+    owners = _owners(conn, labels, [n for n, _ in found])
+    last_runs = _last_runs(conn, job_runs(conn, start, labels), walked, [n for n, _ in found])
+    rows = []
+    for node, one in found:
+        view = labels.view(node)
+        last = last_runs.get(node)
+        rows.append(
+            ImpactRow(
+                node_id=view.id,
+                type=view.type,
+                namespace=view.namespace,
+                name=view.name,
+                kind=_kind(labels, node),
+                version=view.version,
+                depth=one.depth[node],
+                owners=owners.get(node, []),
+                last_run_id=last.uuid if last else None,
+                last_run_state=last.state if last else None,
+                last_run_at=(last.ended_at or last.started_at or last.last_event_time)
+                if last
+                else None,
+                path=labels.path(one.path(node)),
+            )
+        )
+    rows.sort(key=lambda r: (_KIND_ORDER.get(r.kind, len(KINDS)), r.depth, r.node_id))
+    return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+
+
+_KIND_ORDER = {kind: index for index, kind in enumerate(KINDS)}
+
+
+def _kind(labels: Labels, node: Node) -> str:
+    return "job" if node.type in ("job", "run") else labels.kind(node)
+
+
+def _owners(conn: Connection, labels: Labels, nodes: list[Node]) -> dict[Node, list[str]]:
+    datasets = {n: d.id for n in nodes if (d := labels.dataset_of(n))}
+    jobs = {n: j.id for n in nodes if (j := labels.job_of(n))}
+    dataset_facets = details.dataset_facets(conn, set(datasets.values()), ["ownership"])
+    job_facets = details.job_facets(conn, set(jobs.values()), ["ownership"])
+    found = {n: details.owners(dataset_facets.get(i)) for n, i in datasets.items()}
+    found.update({n: details.owners(job_facets.get(i)) for n, i in jobs.items()})
+    return found
+
+
+def _last_runs(
+    conn: Connection, job_run: dict[int, str | None], walked: list[Walk], nodes: list[Node]
+) -> dict[Node, details.RunInfo]:
+    wanted = set(nodes)
+    chosen: dict[Node, str] = {}
+    for node in nodes:
+        if node.type == "run":
+            chosen[node] = str(node.id)
+        elif node.type == "job" and (run_uuid := job_run.get(int(node.id))):
+            chosen[node] = run_uuid
+    for one in walked:
+        for edge in sorted(one.edges):
+            target, origin = edge.destination, edge.origin
+            if target not in wanted or target.type not in ("dataset", "version"):
+                continue
+            run_uuid = edge.run
+            if run_uuid is None and origin.type == "run":
+                run_uuid = str(origin.id)
+            if run_uuid is None and origin.type == "job":
+                run_uuid = job_run.get(int(origin.id))
+            if run_uuid is not None:
+                chosen.setdefault(target, run_uuid)
+    infos = details.runs(conn, set(chosen.values()))
+    result = {n: infos[r] for n, r in chosen.items() if r in infos}
+    latest = details.latest_job_runs(
+        conn, [int(n.id) for n in nodes if n.type == "job" and n not in result]
+    )
+    for node in nodes:
+        if node.type == "job" and node not in result and int(node.id) in latest:
+            result[node] = latest[int(node.id)]
+    return result

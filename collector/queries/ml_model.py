@@ -1,0 +1,271 @@
+"""Version-pinned questions about one model version: its whole chain, and its audit record.
+
+Both start from the version (``version`` parameter, else a ``#version`` suffix on the node id,
+else the newest version), use the run that produced it and the exact versions that run read, never
+what the job reads today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from mllineage.collector.errors import BadRequest, NotFound
+from mllineage.collector.queries import details
+from mllineage.collector.queries.graph_view import Answer, Labels, graph_of, walks_graph
+from mllineage.collector.queries.ml_common import Options, reached
+from mllineage.collector.queries.node_ids import job_node_id
+from mllineage.collector.queries.resolve import (
+    DatasetRef,
+    FieldRef,
+    resolve_dataset,
+    resolve_node,
+)
+from mllineage.collector.queries.tables import events_t, versions_t
+from mllineage.collector.queries.traversal import (
+    Edge,
+    Node,
+    VersionGraph,
+    producing_runs,
+    read_versions,
+    run,
+    version,
+    walk,
+    written_versions,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainRow:
+    node_id: str
+    type: str
+    namespace: str
+    name: str
+    kind: str
+    version: str | None
+    run_id: str | None
+    job_node_id: str | None
+    run_state: str | None
+    direction: str
+    depth: int
+    path: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRef:
+    node_id: str
+    namespace: str
+    name: str
+    kind: str
+    version: str | None
+    created_at: datetime | None
+    producing_run_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    event_type: str | None
+    event_time: datetime
+    producer: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    node_id: str
+    namespace: str
+    name: str
+    kind: str
+    version: str
+    created_at: datetime
+    run_id: str | None
+    run_state: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    job_node_id: str | None
+    parent_run_id: str | None
+    code_location: dict[str, Any] | None
+    parameters: dict[str, Any]
+    metrics: dict[str, Any]
+    owners: list[str]
+    inputs: list[VersionRef]
+    outputs: list[VersionRef]
+    events: list[AuditEvent]
+
+
+def pinned_version(conn: Connection, node_id: str, version_name: str | None) -> DatasetRef:
+    """The dataset version a question is about (explicit, from the id, else the newest)."""
+    ref = resolve_node(conn, node_id)
+    if isinstance(ref, FieldRef):
+        ref = ref.dataset
+    if not isinstance(ref, DatasetRef):
+        raise BadRequest(f"{node_id} is not a dataset or model node")
+    if version_name is not None:
+        return resolve_dataset(conn, ref.namespace, ref.name, version_name)
+    if ref.version_id is not None:
+        return ref
+    newest = conn.execute(
+        select(versions_t.c.id, versions_t.c.version)
+        .where(versions_t.c.dataset_id == ref.id)
+        .order_by(versions_t.c.created_at.desc(), versions_t.c.id.desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        raise NotFound(f"{node_id} has no recorded versions")
+    return DatasetRef(ref.id, ref.namespace, ref.name, newest[1], newest[0])
+
+
+def model_lineage(
+    conn: Connection, *, node_id: str, version_name: str | None, options: Options
+) -> Answer[ChainRow]:
+    """The chain of one version: upstream through the producing run and the exact input versions
+    (to the raw sources), downstream through the runs that read exactly this version (to the
+    endpoints). The version itself is the first row (``direction`` 'self')."""
+    ref = pinned_version(conn, node_id, version_name)
+    assert ref.version_id is not None
+    start = version(ref.version_id)
+    graph = VersionGraph()
+    walked = [
+        walk(graph, conn, [start], d, depth=options.depth, max_nodes=options.max_nodes)
+        for d in ("upstream", "downstream")
+    ]
+    labels = Labels(conn, {n for one in walked for n in one.depth})
+    runs = labels.runs
+    rows = []
+    for node, one in [(start, walked[0]), *reached(walked)]:
+        view = labels.view(node)
+        kind = "job" if node.type == "run" else view.kind
+        if node != start and not options.keeps(kind):
+            continue
+        info = labels.versions.get(int(node.id)) if node.type == "version" else None
+        run_uuid = str(node.id) if node.type == "run" else (info.run_uuid if info else None)
+        job = labels.job_of(node)
+        run_info = runs.get(run_uuid) if run_uuid else None
+        rows.append(
+            ChainRow(
+                node_id=view.id,
+                type=view.type,
+                namespace=view.namespace,
+                name=view.name,
+                kind=view.kind,
+                version=view.version,
+                run_id=run_uuid,
+                job_node_id=job_node_id(job.namespace, job.name) if job else None,
+                run_state=run_info.state if run_info else None,
+                direction="self" if node == start else one.direction,
+                depth=one.depth[node],
+                path=labels.path(one.path(node)),
+            )
+        )
+    return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+
+
+def audit(conn: Connection, *, node_id: str, version_name: str | None) -> Answer[AuditRow]:
+    """The audit record of one version: producing run, its exact input versions, code location,
+    parameters, metrics, owners and the run's raw events (oldest first)."""
+    ref = pinned_version(conn, node_id, version_name)
+    assert ref.version_id is not None
+    start = version(ref.version_id)
+    produced = dict(producing_runs(conn, [ref.version_id]))
+    run_uuid = produced.get(ref.version_id)
+    inputs = read_versions(conn, [run_uuid]) if run_uuid else []
+    outputs = written_versions(conn, [run_uuid]) if run_uuid else []
+    nodes = {start, *(n for _, n in inputs), *(n for _, n in outputs)}
+    if run_uuid:
+        nodes.add(run(run_uuid))
+    labels = Labels(conn, nodes)
+    info = labels.versions[ref.version_id]
+    dataset_info = labels.datasets[info.dataset_id]
+    run_info = labels.runs.get(run_uuid) if run_uuid else None
+    job = labels.jobs.get(run_info.job_id) if run_info else None
+    events = _events(conn, run_uuid) if run_uuid else []
+    job_facets = _job_facets_of_run(events)
+    if job is not None and not job_facets:
+        job_facets = details.job_facets(conn, [job.id]).get(job.id, {})
+    run_facets = details.run_facets(conn, [run_uuid]).get(run_uuid, {}) if run_uuid else {}
+    dataset_facets = details.dataset_facets(conn, [dataset_info.id], ["ownership"])
+    model = info.facets.get("mllineage_model") or {}
+    training = run_facets.get("mllineage_training") or {}
+    owners = details.owners(job_facets) + details.owners(
+        info.facets if "ownership" in info.facets else dataset_facets.get(dataset_info.id)
+    )
+    row = AuditRow(
+        node_id=labels.node_id(start),
+        namespace=dataset_info.namespace,
+        name=dataset_info.name,
+        kind=dataset_info.kind,
+        version=info.version,
+        created_at=info.created_at,
+        run_id=run_uuid,
+        run_state=run_info.state if run_info else None,
+        started_at=run_info.started_at if run_info else None,
+        ended_at=run_info.ended_at if run_info else None,
+        job_node_id=job_node_id(job.namespace, job.name) if job else None,
+        parent_run_id=run_info.parent_run_uuid if run_info else None,
+        code_location=_without_base(job_facets.get("sourceCodeLocation")),
+        parameters={
+            **_dict(model.get("hyperparameters")),
+            **_dict(training.get("hyperparameters")),
+        },
+        metrics={**_dict(model.get("metrics")), **_dict(training.get("metrics"))},
+        owners=list(dict.fromkeys(owners)),
+        inputs=[_version_ref(labels, n) for _, n in inputs],
+        outputs=[_version_ref(labels, n) for _, n in outputs],
+        events=events,
+    )
+    edges: set[Edge] = set()
+    if run_uuid:
+        edges = {Edge(n, run(run_uuid), run_uuid) for _, n in inputs}
+        edges |= {Edge(run(run_uuid), n, run_uuid) for _, n in outputs}
+    return Answer([row], graph_of(labels, nodes, edges), False)
+
+
+def _version_ref(labels: Labels, node: Node) -> VersionRef:
+    view = labels.view(node)
+    info = labels.versions.get(int(node.id)) if node.type == "version" else None
+    return VersionRef(
+        node_id=view.id,
+        namespace=view.namespace,
+        name=view.name,
+        kind=view.kind,
+        version=view.version,
+        created_at=info.created_at if info else None,
+        producing_run_id=info.run_uuid if info else None,
+    )
+
+
+def _events(conn: Connection, run_uuid: str) -> list[AuditEvent]:
+    rows = conn.execute(
+        select(
+            events_t.c.event_type, events_t.c.event_time, events_t.c.producer, events_t.c.payload
+        )
+        .where(events_t.c.run_uuid == run_uuid)
+        .order_by(events_t.c.event_time, events_t.c.id)
+    )
+    return [AuditEvent(*row) for row in rows]
+
+
+def _job_facets_of_run(events: list[AuditEvent]) -> dict[str, dict[str, Any]]:
+    """The job facets as this run reported them (later events override earlier ones)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for event in events:
+        for key, facet in ((event.payload.get("job") or {}).get("facets") or {}).items():
+            if isinstance(facet, dict):
+                if facet.get("_deleted") is True:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = facet
+    return merged
+
+
+def _without_base(facet: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not facet:
+        return None
+    return {k: v for k, v in facet.items() if not k.startswith("_")}
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
