@@ -50,11 +50,11 @@ class MLFacetValidator:
     @cached_property
     def _validators(self) -> dict[str, Draft202012Validator]:
         resources = [(OPENLINEAGE_CORE_ID, Resource.from_contents(_CORE_STAND_IN))]
-        for schema in bundled.all_schemas():
+        for schema in bundled.all_schemas().values():
             resources.append((schema["$id"], Resource.from_contents(schema)))
         registry: Registry = Registry().with_resources(resources)
         validators = {}
-        for schema in bundled.all_schemas():
+        for schema in bundled.all_schemas().values():
             for key in schema.get("properties", {}):
                 facet_schema = {"$ref": f"{schema['$id']}#/properties/{key}"}
                 validators[key] = Draft202012Validator(facet_schema, registry=registry)
