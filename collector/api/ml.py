@@ -1,0 +1,144 @@
+"""ML and governance questions (``/api/v1/ml/...``): thin routes over ``queries.ml_*``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from mllineage.collector.api.auth import require_scope
+from mllineage.collector.api.reads import NodeIdParam, TraversalOptions, read_connection
+from mllineage.collector.queries import (
+    ml_discovery,
+    ml_features,
+    ml_governance,
+    ml_impact,
+    ml_model,
+)
+from mllineage.collector.schemas.lineage import QueryResult
+from mllineage.collector.schemas.ml import (
+    AuditRow,
+    ChainRow,
+    FeatureGroupRow,
+    FeatureLineageRow,
+    ImpactRow,
+    LineageRow,
+    ModelRow,
+    SourceRow,
+    TaggedRow,
+)
+
+router = APIRouter(prefix="/api/v1/ml", tags=["ml"], dependencies=[Depends(require_scope("read"))])
+
+DirectionParam = Literal["upstream", "downstream", "both"]
+VersionParam = Annotated[
+    str | None, Query(description="Model version (default: the #version in nodeId, else newest)")
+]
+
+
+@router.get("/lineage", response_model=QueryResult[LineageRow])
+def lineage(
+    request: Request,
+    node_id: NodeIdParam,
+    options: TraversalOptions,
+    direction: DirectionParam = "both",
+) -> QueryResult[LineageRow]:
+    """Every node reachable from ``nodeId`` in ``direction``, with its hop distance and path."""
+    with read_connection(request) as conn:
+        answer = ml_discovery.lineage(conn, node_id=node_id, direction=direction, options=options)
+    return QueryResult[LineageRow].model_validate(answer)
+
+
+@router.get("/sources", response_model=QueryResult[SourceRow])
+def sources(
+    request: Request, node_id: NodeIdParam, options: TraversalOptions
+) -> QueryResult[SourceRow]:
+    """The raw data sources a feature group (or any node) is built from."""
+    with read_connection(request) as conn:
+        answer = ml_discovery.sources(conn, node_id=node_id, options=options)
+    return QueryResult[SourceRow].model_validate(answer)
+
+
+@router.get("/feature-groups", response_model=QueryResult[FeatureGroupRow])
+def feature_groups(
+    request: Request,
+    node_id: NodeIdParam,
+    options: TraversalOptions,
+    direction: DirectionParam = "both",
+) -> QueryResult[FeatureGroupRow]:
+    """Feature groups built from a source (downstream) or that a model depends on (upstream)."""
+    with read_connection(request) as conn:
+        answer = ml_discovery.feature_groups(
+            conn, node_id=node_id, direction=direction, options=options
+        )
+    return QueryResult[FeatureGroupRow].model_validate(answer)
+
+
+@router.get("/models", response_model=QueryResult[ModelRow])
+def models(
+    request: Request,
+    node_id: NodeIdParam,
+    options: TraversalOptions,
+    direction: DirectionParam = "downstream",
+) -> QueryResult[ModelRow]:
+    """Models (with versions) reachable from a node, and the endpoints serving them."""
+    with read_connection(request) as conn:
+        answer = ml_discovery.models(conn, node_id=node_id, direction=direction, options=options)
+    return QueryResult[ModelRow].model_validate(answer)
+
+
+@router.get("/model-lineage", response_model=QueryResult[ChainRow])
+def model_lineage(
+    request: Request,
+    node_id: NodeIdParam,
+    options: TraversalOptions,
+    version: VersionParam = None,
+) -> QueryResult[ChainRow]:
+    """The whole chain of one model version, source to endpoint, pinned to exact versions."""
+    with read_connection(request) as conn:
+        answer = ml_model.model_lineage(
+            conn, node_id=node_id, version_name=version, options=options
+        )
+    return QueryResult[ChainRow].model_validate(answer)
+
+
+@router.get("/impact", response_model=QueryResult[ImpactRow])
+def impact(
+    request: Request, node_id: NodeIdParam, options: TraversalOptions
+) -> QueryResult[ImpactRow]:
+    """Everything downstream, grouped by kind, with owners and last run."""
+    with read_connection(request) as conn:
+        answer = ml_impact.impact(conn, node_id=node_id, options=options)
+    return QueryResult[ImpactRow].model_validate(answer)
+
+
+@router.get("/governance/tagged", response_model=QueryResult[TaggedRow])
+def governance_tagged(
+    request: Request,
+    options: TraversalOptions,
+    tag: Annotated[str, Query(description="Tag key (any non-negative value) or key:value")] = "pii",
+) -> QueryResult[TaggedRow]:
+    """Every model/endpoint with a dataset or column carrying ``tag`` upstream (a set query)."""
+    with read_connection(request) as conn:
+        answer = ml_governance.tagged(conn, tag=tag, options=options)
+    return QueryResult[TaggedRow].model_validate(answer)
+
+
+@router.get("/audit", response_model=QueryResult[AuditRow])
+def audit(
+    request: Request, node_id: NodeIdParam, version: VersionParam = None
+) -> QueryResult[AuditRow]:
+    """Audit record of a model version: producing run, input versions, code, params, events."""
+    with read_connection(request) as conn:
+        answer = ml_model.audit(conn, node_id=node_id, version_name=version)
+    return QueryResult[AuditRow].model_validate(answer)
+
+
+@router.get("/feature-lineage", response_model=QueryResult[FeatureLineageRow])
+def feature_lineage(
+    request: Request, node_id: NodeIdParam, options: TraversalOptions
+) -> QueryResult[FeatureLineageRow]:
+    """Source columns behind a feature (``datasetField:`` node) and the models consuming it."""
+    with read_connection(request) as conn:
+        answer = ml_features.feature_lineage(conn, node_id=node_id, options=options)
+    return QueryResult[FeatureLineageRow].model_validate(answer)

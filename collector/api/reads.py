@@ -1,0 +1,68 @@
+"""What the read routes share: a read-only connection and the traversal query parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
+
+from mllineage.collector.errors import DatabaseUnavailable
+from mllineage.collector.queries.ml_common import Options, parse_kinds
+from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
+
+MAX_DEPTH = 1_000
+MAX_NODES = 100_000
+
+
+@contextmanager
+def read_connection(request: Request) -> Iterator[Connection]:
+    """A connection for one request's reads (never committed); an unreachable database is 503."""
+    try:
+        with request.app.state.engine.connect() as conn:
+            yield conn
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise DatabaseUnavailable(reason, request.app.state.settings.retry_after_seconds) from exc
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Naive timestamps in query parameters are read as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def traversal_options(
+    depth: Annotated[
+        int, Query(ge=0, le=MAX_DEPTH, description="Hops to walk (dataset -> job -> dataset = 2).")
+    ] = 20,
+    as_of: Annotated[
+        datetime | None,
+        Query(alias="asOf", description="Walk the graph as it stood at this time (ISO 8601)."),
+    ] = None,
+    kinds: Annotated[
+        str | None,
+        Query(
+            description="Comma-separated kinds to report: dataset,feature_group,model,endpoint,job"
+        ),
+    ] = None,
+    max_nodes: Annotated[
+        int, Query(alias="maxNodes", ge=1, le=MAX_NODES, description="Node cap (sets truncated).")
+    ] = DEFAULT_MAX_NODES,
+) -> Options:
+    return Options(depth=depth, as_of=utc(as_of), max_nodes=max_nodes, kinds=parse_kinds(kinds))
+
+
+TraversalOptions = Annotated[Options, Depends(traversal_options)]
+NodeIdParam = Annotated[
+    str,
+    Query(
+        alias="nodeId",
+        description="dataset:<ns>:<name>[#version], job:<ns>:<name>, datasetField:…, run:<uuid>",
+    ),
+]

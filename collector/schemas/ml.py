@@ -1,0 +1,168 @@
+"""Row models of the ML questions (``/api/v1/ml/...``): stable snake_case columns.
+
+``path`` is always evidence: node ids in data-flow order, from the upstream end to the downstream
+end of the answer (source ... node for upstream questions, node ... consumer for downstream ones).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class LineageRow(_Row):
+    node_id: str
+    type: str = Field(description="dataset, job or run")
+    namespace: str
+    name: str
+    kind: str
+    version: str | None
+    direction: str = Field(description="upstream or downstream of the start node")
+    depth: int = Field(description="hops from the start node (dataset -> job -> dataset = 2)")
+    run_id: str | None = Field(description="for jobs: the run whose edges were walked")
+    path: list[str]
+
+
+class SourceRow(_Row):
+    node_id: str
+    namespace: str
+    name: str
+    kind: str
+    version: str | None
+    depth: int
+    path: list[str]
+
+
+class FeatureGroupRow(_Row):
+    node_id: str
+    namespace: str
+    name: str
+    feature_group: str
+    feature_store: str | None
+    features: list[str]
+    owners: list[str]
+    version: str | None
+    direction: str
+    depth: int
+    path: list[str]
+
+
+class EndpointRef(_Row):
+    node_id: str
+    name: str
+    model_version: str | None = Field(description="the model version the endpoint serves")
+    status: str | None
+
+
+class ModelRow(_Row):
+    node_id: str
+    namespace: str
+    name: str
+    model_name: str
+    current_version: str | None = Field(description="the version on the walked edge (or newest)")
+    versions: list[str] = Field(description="all known versions, newest first")
+    run_id: str | None = Field(description="the run that produced current_version")
+    endpoints: list[EndpointRef]
+    depth: int
+    path: list[str]
+
+
+class ChainRow(_Row):
+    node_id: str
+    type: str = Field(description="dataset (a dataset version) or run")
+    namespace: str
+    name: str
+    kind: str
+    version: str | None
+    run_id: str | None = Field(description="the run itself, or the run that produced the version")
+    job_node_id: str | None
+    run_state: str | None
+    direction: str = Field(description="self, upstream or downstream")
+    depth: int
+    path: list[str]
+
+
+class ImpactRow(_Row):
+    node_id: str
+    type: str
+    namespace: str
+    name: str
+    kind: str
+    version: str | None
+    depth: int
+    owners: list[str]
+    last_run_id: str | None
+    last_run_state: str | None
+    last_run_at: datetime | None
+    path: list[str]
+
+
+class TaggedRow(_Row):
+    node_id: str
+    namespace: str
+    name: str
+    kind: str
+    tag_key: str
+    tag_values: list[str]
+    tagged_node_id: str = Field(description="the tagged dataset upstream")
+    tagged_fields: list[str] = Field(description="tagged columns ('' = the dataset itself)")
+    depth: int
+    path: list[str]
+
+
+class VersionRef(_Row):
+    node_id: str
+    namespace: str
+    name: str
+    kind: str
+    version: str | None
+    created_at: datetime | None
+    producing_run_id: str | None
+
+
+class AuditEvent(_Row):
+    event_type: str | None
+    event_time: datetime
+    producer: str
+    payload: dict[str, Any]
+
+
+class AuditRow(_Row):
+    node_id: str
+    namespace: str
+    name: str
+    kind: str
+    version: str
+    created_at: datetime
+    run_id: str | None
+    run_state: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    job_node_id: str | None
+    parent_run_id: str | None
+    code_location: dict[str, Any] | None
+    parameters: dict[str, Any]
+    metrics: dict[str, Any]
+    owners: list[str]
+    inputs: list[VersionRef]
+    outputs: list[VersionRef]
+    events: list[AuditEvent]
+
+
+class FeatureLineageRow(_Row):
+    role: str = Field(description="feature, source, upstream, downstream or consumer")
+    node_id: str
+    namespace: str
+    dataset: str
+    field: str | None
+    kind: str
+    depth: int
+    transformations: list[dict[str, Any]]
+    evidence: str | None = Field(description="column_lineage or model_features")
+    path: list[str]
