@@ -117,10 +117,14 @@ def governance_tagged(
     request: Request,
     options: TraversalOptions,
     tag: Annotated[str, Query(description="Tag key (any non-negative value) or key:value")] = "pii",
+    scope: Annotated[
+        ml_governance.Scope,
+        Query(description="graph: the current (or asOf) graph; versions: every model version"),
+    ] = "graph",
 ) -> QueryResult[TaggedRow]:
     """Every model/endpoint with a dataset or column carrying ``tag`` upstream (a set query)."""
     with read_connection(request) as conn:
-        answer = ml_governance.tagged(conn, tag=tag, options=options)
+        answer = ml_governance.tagged(conn, tag=tag, options=options, scope=scope)
     return QueryResult[TaggedRow].model_validate(answer)
 
 

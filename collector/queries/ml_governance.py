@@ -8,15 +8,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Literal
 
 from sqlalchemy import Connection, select
 
 from mllineage.collector.errors import BadRequest
+from mllineage.collector.queries import details
 from mllineage.collector.queries.graph_view import Answer, Labels, graph_of
 from mllineage.collector.queries.ml_common import Options, graph_for
 from mllineage.collector.queries.tables import tags_t
-from mllineage.collector.queries.traversal import Edge, Node, dataset, propagate
+from mllineage.collector.queries.traversal import (
+    Edge,
+    Node,
+    VersionGraph,
+    dataset,
+    propagate,
+    version,
+)
 
+Scope = Literal["graph", "versions"]
 DEFAULT_KINDS = frozenset({"model", "endpoint"})
 #: ``tag=pii`` matches any value of the key except these (``pii: false`` is not PII).
 NEGATIVE_VALUES = frozenset({"false", "no", "0", "none", "n"})
@@ -36,12 +46,17 @@ class TaggedRow:
     path: list[str]
 
 
-def tagged(conn: Connection, *, tag: str, options: Options) -> Answer[TaggedRow]:
+def tagged(
+    conn: Connection, *, tag: str, options: Options, scope: Scope = "graph"
+) -> Answer[TaggedRow]:
     """One row per (model or endpoint, tagged dataset upstream of it) with one shortest path.
 
     ``tag`` is ``key`` (any value but a negative one) or ``key:value``. ``tagged_fields`` lists the
     tagged columns of the tagged dataset ('' stands for a dataset-level tag). ``kinds`` defaults
-    to models and endpoints.
+    to models and endpoints. ``scope`` "graph" walks the current graph (or the graph as of
+    ``asOf``); "versions" walks the version-pinned history instead, so every model *version*
+    (and every endpoint deployment) ever built on tagged data is reported, even when the job that
+    built it reads other data today.
     """
     key, has_value, value = tag.partition(":")
     if not key:
@@ -56,17 +71,20 @@ def tagged(conn: Connection, *, tag: str, options: Options) -> Answer[TaggedRow]
         fields, values = found.setdefault(dataset(dataset_id), (set(), set()))
         fields.add(field)
         values.add(tag_value)
-    graph = graph_for(options)
+    graph = VersionGraph() if scope == "versions" else graph_for(options)
     canon = graph.canonical(conn, list(found))
     origins: dict[Node, tuple[set[str], set[str]]] = {}
     for node, (fields, values) in found.items():
         merged = origins.setdefault(canon.get(node, node), (set(), set()))
         merged[0].update(fields)
         merged[1].update(values)
+    starts: dict[Node, Node] = {origin: origin for origin in origins}
+    if scope == "versions":
+        starts.update(_all_versions(conn, list(origins)))
     spread = propagate(
         graph,
         conn,
-        sorted(origins),
+        starts,
         "downstream",
         depth=options.depth,
         max_pairs=options.max_nodes * 20,
@@ -97,6 +115,19 @@ def tagged(conn: Connection, *, tag: str, options: Options) -> Answer[TaggedRow]
             )
         )
     rows.sort(key=lambda r: (r.node_id, r.depth, r.tagged_node_id))
-    edges = {Edge(a, b) for path in paths for a, b in pairwise(path)}
+    edges = {Edge(a, b, _run_of(a, b)) for path in paths for a, b in pairwise(path)}
     nodes = {n for path in paths for n in path}
     return Answer(rows, graph_of(labels, nodes, edges), spread.truncated)
+
+
+def _all_versions(conn: Connection, datasets: list[Node]) -> dict[Node, Node]:
+    """Every version node of these datasets -> the dataset node it stands for."""
+    versions = details.dataset_versions(conn, (int(n.id) for n in datasets))
+    return {version(v.id): dataset(ds) for ds, found in versions.items() for v in found}
+
+
+def _run_of(origin: Node, destination: Node) -> str | None:
+    for node in (origin, destination):
+        if node.type == "run":
+            return str(node.id)
+    return None

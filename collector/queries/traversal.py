@@ -32,12 +32,14 @@ The graphs:
 - ``ColumnGraph``: ``column_lineage``, output column ← input column.
 
 In the dataset graphs, datasets linked by a ``symlinks`` identifier are one node, represented by the
-dataset that declares the symlink (Spark's path and the Hive table it registers).
+dataset that declares the symlink (Spark's path and the Hive table it registers). In the version
+graph, a read of a dataset that has no version by then resolves to the latest version of a dataset
+it is symlinked with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, NamedTuple
@@ -234,41 +236,8 @@ class _DatasetGraph(Graph):
         return self._has_symlinks
 
     def _link(self, conn: Connection, ids: list[int]) -> None:
-        """Find (declaring dataset, aliased dataset) pairs touching ``ids`` and merge each pair."""
-        ns_of_alias = namespaces_t.c.name == symlinks_t.c.namespace
-        declared = fetch_in(
-            conn,
-            symlinks_t.c.dataset_id,
-            ids,
-            lambda cond: (
-                select(symlinks_t.c.dataset_id, datasets_t.c.id)
-                .join(namespaces_t, ns_of_alias)
-                .join(
-                    datasets_t,
-                    and_(
-                        datasets_t.c.namespace_id == namespaces_t.c.id,
-                        datasets_t.c.name == symlinks_t.c.name,
-                    ),
-                )
-                .where(cond)
-            ),
-        )
-        aliased = fetch_in(
-            conn,
-            datasets_t.c.id,
-            ids,
-            lambda cond: (
-                select(symlinks_t.c.dataset_id, datasets_t.c.id)
-                .select_from(datasets_t)
-                .join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
-                .join(
-                    symlinks_t,
-                    and_(ns_of_alias, symlinks_t.c.name == datasets_t.c.name),
-                )
-                .where(cond)
-            ),
-        )
-        for owner_id, alias_id in [*declared, *aliased]:
+        """Merge each (declaring dataset, aliased dataset) pair touching ``ids``."""
+        for owner_id, alias_id in symlink_pairs(conn, ids):
             owner, alias = dataset(owner_id), dataset(alias_id)
             if owner == alias:
                 continue
@@ -283,6 +252,42 @@ class _DatasetGraph(Graph):
             self.members[rep] = group
             for member in group:
                 self._canon[member] = rep
+
+
+def symlink_pairs(conn: Connection, ids: Sequence[int]) -> list[tuple[int, int]]:
+    """(declaring dataset, aliased dataset) pairs where either side is in ``ids``: the aliased
+    dataset is the one stored under a ``symlinks`` identifier of the declaring one."""
+    ns_of_alias = namespaces_t.c.name == symlinks_t.c.namespace
+    declared = fetch_in(
+        conn,
+        symlinks_t.c.dataset_id,
+        ids,
+        lambda cond: (
+            select(symlinks_t.c.dataset_id, datasets_t.c.id)
+            .join(namespaces_t, ns_of_alias)
+            .join(
+                datasets_t,
+                and_(
+                    datasets_t.c.namespace_id == namespaces_t.c.id,
+                    datasets_t.c.name == symlinks_t.c.name,
+                ),
+            )
+            .where(cond)
+        ),
+    )
+    aliased = fetch_in(
+        conn,
+        datasets_t.c.id,
+        ids,
+        lambda cond: (
+            select(symlinks_t.c.dataset_id, datasets_t.c.id)
+            .select_from(datasets_t)
+            .join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
+            .join(symlinks_t, and_(ns_of_alias, symlinks_t.c.name == datasets_t.c.name))
+            .where(cond)
+        ),
+    )
+    return sorted({(int(o), int(a)) for o, a in [*declared, *aliased] if o != a})
 
 
 class CurrentGraph(_DatasetGraph):
@@ -477,11 +482,13 @@ class VersionGraph(Graph):
             versions,
             lambda cond: select(versions_t.c.dataset_id).where(cond),
         )
-        dataset_ids = sorted({row[0] for row in owners} | set(plain))
+        dataset_ids = {row[0] for row in owners} | set(plain)
+        for partners in symlink_partners(conn, dataset_ids).values():
+            dataset_ids |= partners
         unpinned = fetch_in(
             conn,
             run_io_t.c.dataset_id,
-            dataset_ids,
+            sorted(dataset_ids),
             lambda cond: select(run_io_t.c.run_uuid).where(
                 cond, run_io_t.c.direction == "in", run_io_t.c.version_id.is_(None)
             ),
@@ -550,10 +557,64 @@ def read_versions(conn: Connection, run_uuids: Sequence[str]) -> list[tuple[str,
     unpinned = {(r, ds) for r, ds, v in rows if v is None}
     if unpinned:
         resolved = _versions_at_start(conn, sorted({r for r, _ in unpinned}))
+        missing = [pair for pair in unpinned if pair not in resolved]
+        if missing:
+            resolved.update(_versions_via_symlinks(conn, missing))
         for run_uuid, dataset_id in sorted(unpinned):
             vid = resolved.get((run_uuid, dataset_id))
             found.append((run_uuid, version(vid) if vid is not None else dataset(dataset_id)))
     return found
+
+
+def _versions_via_symlinks(
+    conn: Connection, reads: list[tuple[str, int]]
+) -> dict[tuple[str, int], int]:
+    """For reads of a dataset that has no version by then: the latest version of a symlinked
+    dataset (a table read by name whose versions are recorded on the path it aliases)."""
+    partners = symlink_partners(conn, {ds for _, ds in reads})
+    wanted = {p for _, ds in reads for p in partners.get(ds, ())}
+    if not wanted:
+        return {}
+    started = dict(
+        fetch_in(
+            conn,
+            runs_t.c.uuid,
+            [r for r, _ in reads],
+            lambda cond: select(
+                runs_t.c.uuid, func.coalesce(runs_t.c.started_at, runs_t.c.first_event_time)
+            ).where(cond),
+        )
+    )
+    versions = fetch_in(
+        conn,
+        versions_t.c.dataset_id,
+        wanted,
+        lambda cond: (
+            select(versions_t.c.dataset_id, versions_t.c.id, versions_t.c.created_at)
+            .where(cond)
+            .order_by(versions_t.c.created_at.desc(), versions_t.c.id.desc())
+        ),
+    )
+    found: dict[tuple[str, int], int] = {}
+    for run_uuid, dataset_id in reads:
+        at = started.get(run_uuid)
+        candidates = [
+            (created, vid)
+            for ds, vid, created in versions
+            if ds in partners.get(dataset_id, ()) and at is not None and created <= at
+        ]
+        if candidates:
+            found[(run_uuid, dataset_id)] = max(candidates)[1]
+    return found
+
+
+def symlink_partners(conn: Connection, ids: Iterable[int]) -> dict[int, set[int]]:
+    """Dataset id -> the ids it is symlinked with (either way)."""
+    partners: dict[int, set[int]] = {}
+    for owner, alias in symlink_pairs(conn, sorted(set(ids))):
+        partners.setdefault(owner, set()).add(alias)
+        partners.setdefault(alias, set()).add(owner)
+    return partners
 
 
 def _versions_at_start(conn: Connection, run_uuids: Sequence[str]) -> dict[tuple[str, int], int]:
@@ -675,7 +736,7 @@ class Propagation:
 def propagate(
     graph: Graph,
     conn: Connection,
-    origins: Iterable[Node],
+    origins: Iterable[Node] | Mapping[Node, Node],
     direction: Direction,
     *,
     depth: int,
@@ -685,16 +746,17 @@ def propagate(
 
     The same contract as ``walk`` (directed, depth = hops, cap, set-based levels), with the visited
     set kept per (node, origin) pair: each level expands the distinct frontier nodes of all origins
-    in one go, so the cost is per level, not per origin.
+    in one go, so the cost is per level, not per origin. ``origins`` may map start nodes to the
+    origin they stand for (all versions of one tagged dataset count as that dataset).
     """
-    raw = list(dict.fromkeys(origins))
-    canon = graph.canonical(conn, raw)
+    labelled = dict(origins) if isinstance(origins, Mapping) else {o: o for o in origins}
+    canon = graph.canonical(conn, list(labelled))
     result = Propagation(direction)
     frontier: dict[Node, set[Node]] = {}
-    for origin in raw:
-        node = canon.get(origin, origin)
-        result.depth[(node, node)] = 0
-        frontier.setdefault(node, set()).add(node)
+    for start, label in labelled.items():
+        node, origin = canon.get(start, start), canon.get(label, label)
+        result.depth[(node, origin)] = 0
+        frontier.setdefault(node, set()).add(origin)
     level = 0
     while frontier and level < depth:
         hops = graph.expand(conn, list(frontier), direction)
