@@ -62,6 +62,7 @@ class RunInfo:
     last_event_time: datetime
     created_at: datetime
     parent_run_uuid: str | None
+    parent_job_name: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,7 @@ def _run_columns() -> list[Any]:
         runs_t.c.last_event_time,
         runs_t.c.created_at,
         runs_t.c.parent_run_uuid,
+        runs_t.c.parent_job_name,
     ]
 
 
@@ -272,3 +274,16 @@ def _version_columns() -> list[Any]:
 def _version(row: Any) -> VersionInfo:
     facets = row[5] if isinstance(row[5], dict) else {}
     return VersionInfo(row[0], row[1], row[2], row[3], row[4], facets)
+
+
+def reported_job_facets(payloads: Iterable[dict[str, Any]]) -> Facets:
+    """Job facets as a run's raw events reported them, oldest first (later ones win)."""
+    merged: Facets = {}
+    for payload in payloads:
+        for key, facet in ((payload.get("job") or {}).get("facets") or {}).items():
+            if isinstance(facet, dict):
+                if facet.get("_deleted") is True:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = facet
+    return merged

@@ -182,7 +182,7 @@ def audit(conn: Connection, *, node_id: str, version_name: str | None) -> Answer
     run_info = labels.runs.get(run_uuid) if run_uuid else None
     job = labels.jobs.get(run_info.job_id) if run_info else None
     events = _events(conn, run_uuid) if run_uuid else []
-    job_facets = _job_facets_of_run(events)
+    job_facets = details.reported_job_facets(e.payload for e in events)
     if job is not None and not job_facets:
         job_facets = details.job_facets(conn, [job.id]).get(job.id, {})
     run_facets = details.run_facets(conn, [run_uuid]).get(run_uuid, {}) if run_uuid else {}
@@ -246,19 +246,6 @@ def _events(conn: Connection, run_uuid: str) -> list[AuditEvent]:
         .order_by(events_t.c.event_time, events_t.c.id)
     )
     return [AuditEvent(*row) for row in rows]
-
-
-def _job_facets_of_run(events: list[AuditEvent]) -> dict[str, dict[str, Any]]:
-    """The job facets as this run reported them (later events override earlier ones)."""
-    merged: dict[str, dict[str, Any]] = {}
-    for event in events:
-        for key, facet in ((event.payload.get("job") or {}).get("facets") or {}).items():
-            if isinstance(facet, dict):
-                if facet.get("_deleted") is True:
-                    merged.pop(key, None)
-                else:
-                    merged[key] = facet
-    return merged
 
 
 def _without_base(facet: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,0 +1,258 @@
+"""Named conversions from catalog records to Marquez's response shapes (``schemas.marquez``).
+
+Where Marquez has a concept we do not store, the nearest OpenLineage fact stands in: a job's
+``type`` is STREAM when its ``jobType`` facet says STREAMING; a dataset's ``sourceName`` is its
+``dataSource`` facet name, else its namespace; run states map START/RUNNING -> RUNNING,
+COMPLETE -> COMPLETED, FAIL -> FAILED, ABORT -> ABORTED; a job version is a stable UUID of the job
+and the code version it ran (``sourceCodeLocation.version``), since jobs are not versioned here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from mllineage.collector.queries.catalog import (
+    DatasetRecord,
+    JobRecord,
+    NamespaceRecord,
+    RunRecord,
+    Tag,
+    VersionRecord,
+)
+from mllineage.collector.queries.details import Facets
+from mllineage.collector.queries.marquez_lineage import ColumnNodeRecord, GraphNodeRecord
+from mllineage.collector.queries.search import SearchHit
+from mllineage.collector.schemas import marquez as m
+
+_STATES: dict[str | None, m.RunState] = {
+    None: "NEW",
+    "START": "RUNNING",
+    "RUNNING": "RUNNING",
+    "COMPLETE": "COMPLETED",
+    "FAIL": "FAILED",
+    "ABORT": "ABORTED",
+}
+
+
+def namespace(record: NamespaceRecord) -> m.Namespace:
+    return m.Namespace(
+        name=record.name,
+        createdAt=record.created_at,
+        updatedAt=record.created_at,
+        ownerName="anonymous",
+        description=None,
+        isHidden=False,
+    )
+
+
+def dataset(record: DatasetRecord) -> m.Dataset:
+    info, facets = record.info, record.facets
+    return m.Dataset(
+        id=m.DatasetId(namespace=info.namespace, name=info.name),
+        type=_dataset_type(facets),
+        name=info.name,
+        physicalName=info.name,
+        createdAt=info.created_at,
+        updatedAt=info.updated_at,
+        namespace=info.namespace,
+        sourceName=_source_name(facets, info.namespace),
+        fields=_fields(facets, record.tags),
+        tags=_tag_names(record.tags, ""),
+        lastModifiedAt=record.last_modified_at,
+        lastLifecycleState=_get(facets, "lifecycleStateChange", "lifecycleStateChange"),
+        description=_get(facets, "documentation", "description"),
+        currentVersion=record.current_version,
+        facets=facets,
+        deleted=False,
+    )
+
+
+def dataset_version(record: VersionRecord) -> m.DatasetVersion:
+    info, facets = record.dataset, record.version.facets
+    return m.DatasetVersion(
+        id=m.DatasetVersionId(
+            namespace=info.namespace, name=info.name, version=record.version.version
+        ),
+        type=_dataset_type(facets),
+        name=info.name,
+        physicalName=info.name,
+        createdAt=record.version.created_at,
+        version=record.version.version,
+        namespace=info.namespace,
+        sourceName=_source_name(facets, info.namespace),
+        fields=_fields(facets, record.tags),
+        tags=_tag_names(record.tags, ""),
+        lifecycleState=_get(facets, "lifecycleStateChange", "lifecycleStateChange"),
+        description=_get(facets, "documentation", "description"),
+        createdByRun=run(record.created_by_run) if record.created_by_run else None,
+        facets=facets,
+    )
+
+
+def job(record: JobRecord) -> m.Job:
+    info, facets = record.info, record.facets
+    parent = record.latest_run.info.parent_job_name if record.latest_run else None
+    simple = info.name.removeprefix(f"{parent}.") if parent else info.name
+    return m.Job(
+        id=m.JobId(namespace=info.namespace, name=info.name),
+        type="STREAM" if _get(facets, "jobType", "processingType") == "STREAMING" else "BATCH",
+        name=info.name,
+        simpleName=simple,
+        parentJobName=parent,
+        createdAt=info.created_at,
+        updatedAt=info.updated_at,
+        namespace=info.namespace,
+        inputs=[m.DatasetId(namespace=ns, name=name) for ns, name in record.inputs],
+        outputs=[m.DatasetId(namespace=ns, name=name) for ns, name in record.outputs],
+        location=_get(facets, "sourceCodeLocation", "url"),
+        context={},
+        description=_get(facets, "documentation", "description"),
+        latestRun=run(record.latest_run) if record.latest_run else None,
+        facets=facets,
+        currentVersion=job_version(info.namespace, info.name, facets),
+        tags=[],
+    )
+
+
+def run(record: RunRecord) -> m.Run:
+    info, facets = record.info, record.facets
+    duration = None
+    if info.started_at is not None and info.ended_at is not None:
+        duration = int((info.ended_at - info.started_at).total_seconds() * 1000)
+    return m.Run(
+        id=info.uuid,
+        createdAt=info.created_at,
+        updatedAt=info.last_event_time,
+        nominalStartTime=_time(_get(facets, "nominalTime", "nominalStartTime")),
+        nominalEndTime=_time(_get(facets, "nominalTime", "nominalEndTime")),
+        state=_STATES.get(info.state, "NEW"),
+        startedAt=info.started_at,
+        endedAt=info.ended_at,
+        durationMs=duration,
+        args={},
+        jobVersion=m.JobVersionId(
+            namespace=record.job_namespace,
+            name=record.job_name,
+            version=job_version(record.job_namespace, record.job_name, {}),
+        ),
+        inputVersions=[_version_id(v) for v in record.inputs],
+        outputVersions=[_version_id(v) for v in record.outputs],
+        context={},
+        facets=facets,
+    )
+
+
+def job_version(namespace: str, name: str, facets: Facets) -> str:
+    """A stable stand-in for Marquez's job version UUID."""
+    code = _get(facets, "sourceCodeLocation", "version") or ""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"job:{namespace}:{name}#{code}"))
+
+
+def lineage_node(record: GraphNodeRecord) -> m.LineageNode:
+    data: m.Dataset | m.Job
+    if record.dataset is not None:
+        data = dataset(record.dataset)
+    else:
+        assert record.job is not None
+        data = job(record.job)
+    return m.LineageNode(
+        id=record.id,
+        type=record.type,
+        data=data,
+        inEdges=[m.Edge(origin=o, destination=d) for o, d in record.in_edges],
+        outEdges=[m.Edge(origin=o, destination=d) for o, d in record.out_edges],
+    )
+
+
+def column_node(record: ColumnNodeRecord) -> m.ColumnLineageNode:
+    return m.ColumnLineageNode(
+        id=record.id,
+        type="DATASET_FIELD",
+        data=m.ColumnNodeData(
+            namespace=record.namespace,
+            dataset=record.dataset,
+            datasetVersion=None,
+            field=record.field,
+            fieldType=record.field_type,
+            transformationDescription=record.transformation_description,
+            transformationType=record.transformation_type,
+            inputFields=[
+                m.ColumnInputField(
+                    namespace=f.namespace,
+                    dataset=f.dataset,
+                    datasetVersion=None,
+                    field=f.field,
+                    transformationDescription=f.transformation_description,
+                    transformationType=f.transformation_type,
+                )
+                for f in record.input_fields
+            ],
+        ),
+        inEdges=[m.Edge(origin=o, destination=d) for o, d in record.in_edges],
+        outEdges=[m.Edge(origin=o, destination=d) for o, d in record.out_edges],
+    )
+
+
+def search_result(hit: SearchHit) -> m.SearchResult:
+    return m.SearchResult(
+        type=hit.type,
+        name=hit.name,
+        updatedAt=hit.updated_at,
+        namespace=hit.namespace,
+        nodeId=hit.node_id,
+    )
+
+
+def _version_id(value: Any) -> m.DatasetVersionId:
+    return m.DatasetVersionId(namespace=value.namespace, name=value.name, version=value.version)
+
+
+def _dataset_type(facets: Facets) -> Any:
+    kind = str(_get(facets, "datasetType", "datasetType") or "").upper()
+    return "STREAM" if kind in ("STREAM", "TOPIC") else "DB_TABLE"
+
+
+def _source_name(facets: Facets, namespace: str) -> str:
+    return str(_get(facets, "dataSource", "name") or namespace)
+
+
+def _fields(facets: Facets, tags: list[Tag]) -> list[m.Field]:
+    fields = []
+    for spec in (facets.get("schema") or {}).get("fields") or []:
+        if isinstance(spec, dict) and spec.get("name"):
+            name = str(spec["name"])
+            fields.append(
+                m.Field(
+                    name=name,
+                    type=str(spec["type"]) if spec.get("type") is not None else None,
+                    tags=_tag_names(tags, name),
+                    description=spec.get("description"),
+                )
+            )
+    return fields
+
+
+def _tag_names(tags: list[Tag], field: str) -> list[str]:
+    """Marquez tags are names: ``pii`` for ``pii=true``, else ``key:value``."""
+    names = [
+        t.key if t.value.lower() in ("true", "") else f"{t.key}:{t.value}"
+        for t in tags
+        if t.field == field
+    ]
+    return list(dict.fromkeys(names))
+
+
+def _get(facets: Facets, key: str, name: str) -> Any:
+    facet = facets.get(key)
+    return facet.get(name) if isinstance(facet, dict) else None
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
