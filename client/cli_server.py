@@ -50,6 +50,7 @@ def apply_migrations(settings: Settings, *, wait_seconds: float = 0.0) -> None:
 def register(group: click.Group) -> None:
     group.add_command(serve)
     group.add_command(db)
+    group.add_command(import_events)
 
 
 _DB_OPTION = click.option(
@@ -120,3 +121,45 @@ def _redacted(settings: Settings) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(settings.database_url).render_as_string(hide_password=True)
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--batch-size", default=2000, show_default=True, help="Events per transaction.")
+@click.option(
+    "--migrate/--no-migrate", default=True, show_default=True, help="Upgrade the schema first."
+)
+@_DB_OPTION
+def import_events(
+    files: tuple[str, ...], batch_size: int, migrate: bool, database_url: str | None
+) -> None:
+    """Bulk-import NDJSON files of OpenLineage events straight into the database (idempotent)."""
+    from pathlib import Path
+
+    from mllineage.collector.db.engine import make_engine
+    from mllineage.collector.ingest.bulk import import_ndjson
+
+    settings = _settings(database_url)
+    if migrate:
+        apply_migrations(settings)
+    engine = make_engine(settings.database_url, pool_size=1)
+    failed = False
+    try:
+        for name in files:
+            report = import_ndjson(Path(name), engine, batch_size=batch_size)
+            for line, reason in report.rejected[:20]:
+                click.echo(f"{name}:{line}: rejected: {reason}", err=True)
+            if len(report.rejected) > 20:
+                click.echo(
+                    f"{name}: ... and {len(report.rejected) - 20} more rejected lines", err=True
+                )
+            click.echo(
+                f"{name}: {report.read} events read, {report.stored} stored, "
+                f"{report.duplicates} duplicates, {len(report.rejected)} rejected "
+                f"in {report.seconds:.1f}s ({report.events_per_second:,.0f} events/s)"
+            )
+            failed = failed or bool(report.rejected)
+    finally:
+        engine.dispose()
+    if failed:
+        raise SystemExit(1)

@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
-#: JSONB on PostgreSQL, JSON text on SQLite.
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+#: JSONB on PostgreSQL, JSON text on SQLite; Python None is SQL NULL (not JSON null).
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 #: 64-bit keys on PostgreSQL; SQLite only auto-increments ``INTEGER PRIMARY KEY``.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")

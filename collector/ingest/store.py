@@ -8,19 +8,27 @@ events converge to the same graph. Events already stored (same content hash) cha
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Column,
     Connection,
+    CursorResult,
+    Executable,
+    MetaData,
     Table,
+    Text,
     and_,
     bindparam,
     case,
     delete,
+    func,
     or_,
     select,
     tuple_,
@@ -45,6 +53,7 @@ from mllineage.collector.ingest.fold import (
 from mllineage.collector.ingest.validate import ParsedEvent
 
 _CHUNK = 400
+_STAGE_MIN_ROWS = 64  # below this, one multi-row VALUES beats COPY's extra round trips
 T = TypeVar("T")
 
 events_t: Table = models.LineageEvent.__table__  # type: ignore[assignment]
@@ -114,6 +123,55 @@ class _Writer:
             return postgresql.insert(table)
         return cast(postgresql.Insert, sqlite.insert(table))
 
+    def write(
+        self,
+        table: Table,
+        rows: list[dict[str, Any]],
+        clause: Callable[[postgresql.Insert], Executable] = lambda stmt: stmt,
+    ) -> CursorResult[Any]:
+        """Insert ``rows`` (all with the same keys) with the ``ON CONFLICT``/``RETURNING`` that
+        ``clause`` adds. Large row sets on PostgreSQL go ``COPY`` -> temporary staging table ->
+        ``INSERT ... SELECT``, which costs a fraction of a many-row ``VALUES`` statement."""
+        if self.dialect != "postgresql" or len(rows) < _STAGE_MIN_ROWS:
+            return self.conn.execute(clause(self.insert(table)), rows)
+        columns = list(rows[0])
+        stage = self._stage(table, columns, rows)
+        stmt = postgresql.insert(table).from_select(columns, select(*(stage.c[c] for c in columns)))
+        return self.conn.execute(clause(stmt))
+
+    def execute_from(
+        self,
+        source: Table,
+        rows: list[dict[str, Any]],
+        build: Callable[[Any], Executable],
+    ) -> None:
+        """Run the statement ``build(columns)`` once per row, set-based: ``columns`` are the
+        columns of ``source`` (shape of ``rows``), a staged table on PostgreSQL when there are
+        many rows, else bind parameters of an executemany."""
+        if self.dialect != "postgresql" or len(rows) < _STAGE_MIN_ROWS:
+            params = _BindSource(source)
+            self.conn.execute(build(params), [{f"b_{k}": v for k, v in r.items()} for r in rows])
+            return
+        stage = self._stage(source, list(rows[0]), rows)
+        self.conn.execute(build(stage.c))
+
+    def _stage(self, table: Table, columns: list[str], rows: list[dict[str, Any]]) -> Table:
+        """COPY ``rows`` into this transaction's temporary staging table shaped like ``table``."""
+        name = f"_stage_{table.name}_{len(columns)}"
+        names = ", ".join(columns)
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        definition = ", ".join(
+            f"{c} {table.c[c].type.compile(dialect=self.conn.dialect)}" for c in columns
+        )
+        # Not cached per connection: a rolled-back transaction takes the table with it.
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({definition}) ON COMMIT DELETE ROWS"
+        )
+        with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return _stage_table(name, table, tuple(columns))
+
     # -- raw log ---------------------------------------------------------------------------------
 
     def insert_raw(self, events: Sequence[ParsedEvent], received_at: datetime) -> set[bytes]:
@@ -139,12 +197,13 @@ class _Writer:
             }
         if not rows:
             return set()
-        stmt = (
-            self.insert(events_t)
-            .on_conflict_do_nothing(index_elements=["event_hash"])
-            .returning(events_t.c.event_hash)
+        result = self.write(
+            events_t,
+            list(rows.values()),
+            lambda stmt: stmt.on_conflict_do_nothing(index_elements=["event_hash"]).returning(
+                events_t.c.event_hash
+            ),
         )
-        result = self.conn.execute(stmt, list(rows.values()))
         return {bytes(row[0]) for row in result}
 
     # -- projection ------------------------------------------------------------------------------
@@ -169,9 +228,10 @@ class _Writer:
 
     def ensure_namespaces(self, names: set[str], now: datetime) -> dict[str, int]:
         ordered = sorted(names)
-        self.conn.execute(
-            self.insert(namespaces_t).on_conflict_do_nothing(index_elements=["name"]),
+        self.write(
+            namespaces_t,
             [{"name": name, "created_at": now} for name in ordered],
+            lambda stmt: stmt.on_conflict_do_nothing(index_elements=["name"]),
         )
         ids: dict[str, int] = {}
         for chunk in _chunks(ordered):
@@ -181,14 +241,30 @@ class _Writer:
             ids.update(dict(self.conn.execute(query).all()))
         return ids
 
-    def _ids_by_name(self, table: Table, keys: list[tuple[int, str]]) -> dict[tuple[int, str], int]:
-        ids: dict[tuple[int, str], int] = {}
-        for chunk in _chunks(keys):
-            query = select(table.c.namespace_id, table.c.name, table.c.id).where(
-                tuple_(table.c.namespace_id, table.c.name).in_(chunk)
+    def lookup_ids(
+        self, table: Table, columns: tuple[str, str], keys: Sequence[tuple[int, str]]
+    ) -> dict[tuple[int, str], int]:
+        """``id`` of each row whose two ``columns`` equal a key. On PostgreSQL one join against
+        ``unnest`` of two arrays; elsewhere chunked row-value ``IN`` lists."""
+        first, second = table.c[columns[0]], table.c[columns[1]]
+        found: dict[tuple[int, str], int] = {}
+        if self.dialect == "postgresql":
+            keyset = (
+                func.unnest(
+                    bindparam("k1", [k[0] for k in keys], type_=postgresql.ARRAY(BigInteger)),
+                    bindparam("k2", [k[1] for k in keys], type_=postgresql.ARRAY(Text)),
+                )
+                .table_valued("a", "b")
+                .render_derived()
             )
-            ids.update({(ns, name): id_ for ns, name, id_ in self.conn.execute(query)})
-        return ids
+            query = select(first, second, table.c.id).join(
+                keyset, and_(first == keyset.c.a, second == keyset.c.b)
+            )
+            return {(a, b): id_ for a, b, id_ in self.conn.execute(query)}
+        for chunk in _chunks(keys):
+            query = select(first, second, table.c.id).where(tuple_(first, second).in_(chunk))
+            found.update({(a, b): id_ for a, b, id_ in self.conn.execute(query)})
+        return found
 
     def upsert_datasets(self, fold: BatchFold, ns_ids: dict[str, int]) -> dict[DatasetKey, int]:
         written: list[dict[str, Any]] = []
@@ -203,23 +279,16 @@ class _Writer:
             }
             (written if touch.written_at else read_only).append(row)
         if read_only:
-            self.conn.execute(
-                self.insert(datasets_t).on_conflict_do_nothing(
-                    index_elements=["namespace_id", "name"]
-                ),
+            self.write(
+                datasets_t,
                 read_only,
+                lambda stmt: stmt.on_conflict_do_nothing(index_elements=["namespace_id", "name"]),
             )
         if written:
-            stmt = self.insert(datasets_t)
-            self.conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["namespace_id", "name"],
-                    set_={"updated_at": stmt.excluded.updated_at},
-                    where=stmt.excluded.updated_at > datasets_t.c.updated_at,
-                ),
-                written,
-            )
-        by_id = self._ids_by_name(datasets_t, [(ns_ids[ns], name) for ns, name in fold.datasets])
+            self.write(datasets_t, written, _touch_updated_at(datasets_t))
+        by_id = self.lookup_ids(
+            datasets_t, ("namespace_id", "name"), [(ns_ids[ns], name) for ns, name in fold.datasets]
+        )
         return {(ns, name): by_id[(ns_ids[ns], name)] for ns, name in fold.datasets}
 
     def upsert_jobs(self, fold: BatchFold, ns_ids: dict[str, int]) -> dict[JobKey, int]:
@@ -234,16 +303,10 @@ class _Writer:
             }
             for (namespace, name), touch in sorted(fold.jobs.items())
         ]
-        stmt = self.insert(jobs_t)
-        self.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["namespace_id", "name"],
-                set_={"updated_at": stmt.excluded.updated_at},
-                where=stmt.excluded.updated_at > jobs_t.c.updated_at,
-            ),
-            rows,
+        self.write(jobs_t, rows, _touch_updated_at(jobs_t))
+        by_id = self.lookup_ids(
+            jobs_t, ("namespace_id", "name"), [(ns_ids[ns], name) for ns, name in fold.jobs]
         )
-        by_id = self._ids_by_name(jobs_t, [(ns_ids[ns], name) for ns, name in fold.jobs])
         return {(ns, name): by_id[(ns_ids[ns], name)] for ns, name in fold.jobs}
 
     def _upsert_facets(
@@ -255,14 +318,20 @@ class _Writer:
         """Latest ``(event_time, event_hash)`` wins; returns the (owner, key) pairs that changed."""
         if not rows:
             return []
-        stmt = self.insert(table)
-        new = stmt.excluded
-        upsert = stmt.on_conflict_do_update(
-            index_elements=[owner_column, "key"],
-            set_={"event_time": new.event_time, "event_hash": new.event_hash, "facet": new.facet},
-            where=_newer(new, table.c),
-        ).returning(table.c[owner_column], table.c.key)
-        return [(row[0], row[1]) for row in self.conn.execute(upsert, rows)]
+
+        def latest_wins(stmt: postgresql.Insert) -> Executable:
+            new = stmt.excluded
+            return stmt.on_conflict_do_update(
+                index_elements=[owner_column, "key"],
+                set_={
+                    "event_time": new.event_time,
+                    "event_hash": new.event_hash,
+                    "facet": new.facet,
+                },
+                where=_newer(new, table.c),
+            ).returning(table.c[owner_column], table.c.key)
+
+        return [(row[0], row[1]) for row in self.write(table, rows, latest_wins)]
 
     def upsert_dataset_facets(self, fold: BatchFold, dataset_ids: dict[DatasetKey, int]) -> None:
         values: dict[tuple[int, str], FacetValue] = {
@@ -313,7 +382,7 @@ class _Writer:
                     "transformations": _json(transformations),
                 }
         if rows:
-            self.conn.execute(self.insert(column_lineage_t), list(rows.values()))
+            self.write(column_lineage_t, list(rows.values()))
 
     def replace_tags(self, items: list[tuple[int, dict[str, Any] | None]]) -> None:
         ids = [dataset_id for dataset_id, _ in items]
@@ -331,7 +400,7 @@ class _Writer:
                     "source": tag.get("source"),
                 }
         if rows:
-            self.conn.execute(self.insert(tags_t), list(rows.values()))
+            self.write(tags_t, list(rows.values()))
 
     def replace_symlinks(self, items: list[tuple[int, dict[str, Any] | None]]) -> None:
         ids = [dataset_id for dataset_id, _ in items]
@@ -348,7 +417,7 @@ class _Writer:
                     "type": ident.get("type"),
                 }
         if rows:
-            self.conn.execute(self.insert(symlinks_t), list(rows.values()))
+            self.write(symlinks_t, list(rows.values()))
 
     def recompute_kinds(self, dataset_ids: list[int]) -> None:
         facets: dict[int, dict[str, dict[str, Any]]] = {ds: {} for ds in dataset_ids}
@@ -384,18 +453,15 @@ class _Writer:
             }
             for (ns, name, version), v in sorted(fold.versions.items())
         ]
-        stmt = self.insert(versions_t)
-        new, old = stmt.excluded, versions_t.c
-        # The producer's report outranks a reader's sighting; then the latest event wins.
-        outranks = or_(
-            and_(new.run_uuid.is_not(None), old.run_uuid.is_(None)),
-            and_(
-                (new.run_uuid.is_(None)) == (old.run_uuid.is_(None)),
-                _newer(new, old),
-            ),
-        )
-        self.conn.execute(
-            stmt.on_conflict_do_update(
+
+        def producer_then_latest(stmt: postgresql.Insert) -> Executable:
+            new, old = stmt.excluded, versions_t.c
+            # The producer's report outranks a reader's sighting; then the latest event wins.
+            outranks = or_(
+                and_(new.run_uuid.is_not(None), old.run_uuid.is_(None)),
+                and_(new.run_uuid.is_(None) == old.run_uuid.is_(None), _newer(new, old)),
+            )
+            return stmt.on_conflict_do_update(
                 index_elements=["dataset_id", "version"],
                 set_={
                     "created_at": _least(new.created_at, old.created_at),
@@ -404,17 +470,11 @@ class _Writer:
                     "event_time": _case(outranks, new.event_time, old.event_time),
                     "event_hash": _case(outranks, new.event_hash, old.event_hash),
                 },
-            ),
-            rows,
-        )
-        keys = [(row["dataset_id"], row["version"]) for row in rows]
-        ids: dict[tuple[int, str], int] = {}
-        for chunk in _chunks(keys):
-            query = select(versions_t.c.dataset_id, versions_t.c.version, versions_t.c.id).where(
-                tuple_(versions_t.c.dataset_id, versions_t.c.version).in_(chunk)
             )
-            ids.update({(ds, version): id_ for ds, version, id_ in self.conn.execute(query)})
-        return ids
+
+        self.write(versions_t, rows, producer_then_latest)
+        keys = [(row["dataset_id"], row["version"]) for row in rows]
+        return self.lookup_ids(versions_t, ("dataset_id", "version"), keys)
 
     def upsert_job_facets(self, fold: BatchFold, job_ids: dict[JobKey, int]) -> None:
         values = {(job_ids[(ns, name)], key): v for (ns, name, key), v in fold.job_facets.items()}
@@ -465,33 +525,10 @@ class _Writer:
                     "created_at": now,
                 }
             )
-        stmt = self.insert(runs_t)
-        new, old = stmt.excluded, runs_t.c
-        wins = and_(
-            new.state.is_not(None),
-            or_(
-                old.state.is_(None),
-                tuple_(new.state_terminal, new.state_time, new.state_hash)
-                > tuple_(old.state_terminal, old.state_time, old.state_hash),
-            ),
-        )
-        earlier = new.first_event_time < old.first_event_time
-        upsert = stmt.on_conflict_do_update(
-            index_elements=["uuid"],
-            set_={
-                "job_id": _case(earlier, new.job_id, old.job_id),
-                "state": _case(wins, new.state, old.state),
-                "state_time": _case(wins, new.state_time, old.state_time),
-                "state_terminal": _case(wins, new.state_terminal, old.state_terminal),
-                "state_hash": _case(wins, new.state_hash, old.state_hash),
-                "ended_at": _case(wins, new.ended_at, old.ended_at),
-                "started_at": _least(new.started_at, old.started_at),
-                "first_event_time": _least(new.first_event_time, old.first_event_time),
-                "last_event_time": _greatest(new.last_event_time, old.last_event_time),
-            },
-        ).returning(old.uuid, old.job_id, old.state, old.ended_at, old.last_event_time)
         ranks = []
-        for run_uuid, job_id, state, ended_at, last_event_time in self.conn.execute(upsert, rows):
+        for run_uuid, job_id, state, ended_at, last_event_time in self.write(
+            runs_t, rows, _merge_run
+        ):
             completed = state == "COMPLETE"
             ranks.append((run_uuid, job_id, completed, ended_at if completed else last_event_time))
         return ranks
@@ -550,23 +587,7 @@ class _Writer:
                     "facets": _json(io.facets),
                 }
             )
-        stmt = self.insert(run_io_t)
-        new, old = stmt.excluded, run_io_t.c
-        newer = _newer(new, old)
-        # Same merge as ``RunIOFold.merge``: latest event's facets, latest named version.
-        takes_version = and_(new.version_id.is_not(None), or_(old.version_id.is_(None), newer))
-        self.conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["run_uuid", "direction", "dataset_id"],
-                set_={
-                    "version_id": _case(takes_version, new.version_id, old.version_id),
-                    "event_time": _case(newer, new.event_time, old.event_time),
-                    "event_hash": _case(newer, new.event_hash, old.event_hash),
-                    "facets": _case(and_(newer, new.facets.is_not(None)), new.facets, old.facets),
-                },
-            ),
-            rows,
-        )
+        self.write(run_io_t, rows, _merge_run_io)
 
     def insert_static_io(
         self, fold: BatchFold, job_ids: dict[JobKey, int], dataset_ids: dict[DatasetKey, int]
@@ -581,7 +602,7 @@ class _Writer:
             }
             for job_ns, job_name, direction, ds_ns, ds_name in sorted(fold.static_io)
         ]
-        self.conn.execute(self.insert(static_io_t).on_conflict_do_nothing(), rows)
+        self.write(static_io_t, rows, lambda stmt: stmt.on_conflict_do_nothing())
 
     def update_current_runs(
         self,
@@ -597,28 +618,10 @@ class _Writer:
                 best[job_id] = candidate
         if best:
             rows = [
-                {"b_job": job, "b_run": run, "b_complete": completed, "b_time": at}
+                {"job": job, "run": run, "complete": completed, "time": at}
                 for job, (completed, at, run) in sorted(best.items())
             ]
-            jobs = jobs_t.c
-            self.conn.execute(
-                update(jobs_t)
-                .where(
-                    jobs.id == _bind("b_job"),
-                    or_(
-                        jobs.current_run_uuid.is_(None),
-                        jobs.current_run_uuid == _bind("b_run"),
-                        tuple_(_bind("b_complete", Boolean()), _bind("b_time", UTCDateTime()))
-                        > tuple_(jobs.current_run_complete, jobs.current_run_time),
-                    ),
-                )
-                .values(
-                    current_run_uuid=_bind("b_run"),
-                    current_run_complete=_bind("b_complete", Boolean()),
-                    current_run_time=_bind("b_time", UTCDateTime()),
-                ),
-                rows,
-            )
+            self.execute_from(_CURRENT_RUNS, rows, _advance_current_run)
         static_jobs = {job_ids[(ns, name)] for ns, name, _, _, _ in fold.static_io}
         candidates = sorted(set(best) | static_jobs)
         rebuild_from_runs: dict[int, str] = {}
@@ -661,16 +664,9 @@ class _Writer:
         jobs = sorted(set(from_runs) | set(static))
         for chunk in _chunks(jobs):
             self.conn.execute(delete(job_edges_t).where(job_edges_t.c.job_id.in_(chunk)))
-        runs = sorted(from_runs.values())
-        for run_chunk in _chunks(runs):
-            source = (
-                select(runs_t.c.job_id, run_io_t.c.direction, run_io_t.c.dataset_id)
-                .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
-                .where(run_io_t.c.run_uuid.in_(run_chunk))
-            )
-            self.conn.execute(
-                job_edges_t.insert().from_select(["job_id", "direction", "dataset_id"], source)
-            )
+        if from_runs:
+            rows = [{"job": job, "run": run} for job, run in sorted(from_runs.items())]
+            self.execute_from(_JOB_RUNS, rows, _edges_of_runs)
         for chunk in _chunks(static):
             source = select(
                 static_io_t.c.job_id, static_io_t.c.direction, static_io_t.c.dataset_id
@@ -678,6 +674,122 @@ class _Writer:
             self.conn.execute(
                 job_edges_t.insert().from_select(["job_id", "direction", "dataset_id"], source)
             )
+
+
+@cache
+def _stage_table(name: str, table: Table, columns: tuple[str, ...]) -> Table:
+    """One ``Table`` object per staging table, so SQLAlchemy's statement cache hits."""
+    return Table(name, MetaData(), *(Column(c, table.c[c].type) for c in columns))
+
+
+class _BindSource:
+    """Stands in for a staged ``source`` table: ``.x`` is the typed bind parameter ``b_x``."""
+
+    def __init__(self, source: Table) -> None:
+        self._source = source
+
+    def __getattr__(self, name: str) -> Any:
+        return bindparam(f"b_{name}", type_=self._source.c[name].type)
+
+
+#: Shapes of the row sets ``execute_from`` feeds to statements.
+_CURRENT_RUNS = Table(
+    "current_runs",
+    MetaData(),
+    Column("job", BigInteger),
+    Column("run", Text),
+    Column("complete", Boolean),
+    Column("time", UTCDateTime()),
+)
+_JOB_RUNS = Table("job_runs", MetaData(), Column("job", BigInteger), Column("run", Text))
+
+
+def _edges_of_runs(source: Any) -> Executable:
+    """The job's current edges are its current run's edges."""
+    edges = select(source.job, run_io_t.c.direction, run_io_t.c.dataset_id).where(
+        run_io_t.c.run_uuid == source.run
+    )
+    return job_edges_t.insert().from_select(["job_id", "direction", "dataset_id"], edges)
+
+
+def _advance_current_run(source: Any) -> Executable:
+    """Set a job's current run to the batch's best run when that run outranks the current one
+    (completed beats not completed, then later beats earlier), or is the current one."""
+    jobs = jobs_t.c
+    return (
+        update(jobs_t)
+        .where(
+            jobs.id == source.job,
+            or_(
+                jobs.current_run_uuid.is_(None),
+                jobs.current_run_uuid == source.run,
+                tuple_(source.complete, source.time)
+                > tuple_(jobs.current_run_complete, jobs.current_run_time),
+            ),
+        )
+        .values(
+            current_run_uuid=source.run,
+            current_run_complete=source.complete,
+            current_run_time=source.time,
+        )
+    )
+
+
+def _touch_updated_at(table: Table) -> Callable[[postgresql.Insert], Executable]:
+    """Upsert that only moves ``updated_at`` forward."""
+
+    def clause(stmt: postgresql.Insert) -> Executable:
+        return stmt.on_conflict_do_update(
+            index_elements=["namespace_id", "name"],
+            set_={"updated_at": stmt.excluded.updated_at},
+            where=stmt.excluded.updated_at > table.c.updated_at,
+        )
+
+    return clause
+
+
+def _merge_run(stmt: postgresql.Insert) -> Executable:
+    """The fold's run merge, in SQL: greatest (terminal, time, hash) state; earliest event's job."""
+    new, old = stmt.excluded, runs_t.c
+    wins = and_(
+        new.state.is_not(None),
+        or_(
+            old.state.is_(None),
+            tuple_(new.state_terminal, new.state_time, new.state_hash)
+            > tuple_(old.state_terminal, old.state_time, old.state_hash),
+        ),
+    )
+    earlier = new.first_event_time < old.first_event_time
+    return stmt.on_conflict_do_update(
+        index_elements=["uuid"],
+        set_={
+            "job_id": _case(earlier, new.job_id, old.job_id),
+            "state": _case(wins, new.state, old.state),
+            "state_time": _case(wins, new.state_time, old.state_time),
+            "state_terminal": _case(wins, new.state_terminal, old.state_terminal),
+            "state_hash": _case(wins, new.state_hash, old.state_hash),
+            "ended_at": _case(wins, new.ended_at, old.ended_at),
+            "started_at": _least(new.started_at, old.started_at),
+            "first_event_time": _least(new.first_event_time, old.first_event_time),
+            "last_event_time": _greatest(new.last_event_time, old.last_event_time),
+        },
+    ).returning(old.uuid, old.job_id, old.state, old.ended_at, old.last_event_time)
+
+
+def _merge_run_io(stmt: postgresql.Insert) -> Executable:
+    """Same merge as ``RunIOFold.merge``: latest event's facets, latest named version."""
+    new, old = stmt.excluded, run_io_t.c
+    newer = _newer(new, old)
+    takes_version = and_(new.version_id.is_not(None), or_(old.version_id.is_(None), newer))
+    return stmt.on_conflict_do_update(
+        index_elements=["run_uuid", "direction", "dataset_id"],
+        set_={
+            "version_id": _case(takes_version, new.version_id, old.version_id),
+            "event_time": _case(newer, new.event_time, old.event_time),
+            "event_hash": _case(newer, new.event_hash, old.event_hash),
+            "facets": _case(and_(newer, new.facets.is_not(None)), new.facets, old.facets),
+        },
+    )
 
 
 def _stamp(stamp: tuple[datetime, bytes]) -> dict[str, Any]:

@@ -82,6 +82,7 @@ class EventValidator:
     def __init__(self, *, strict: bool = False, ml_facets: MLFacetValidator | None = None) -> None:
         self.strict = strict
         self.ml_facets = ml_facets or MLFacetValidator()
+        self._verdicts: dict[tuple[str, str, bytes], _Verdict] = {}
 
     def validate(self, payload: Any) -> ParsedEvent:
         if not isinstance(payload, dict):
@@ -153,27 +154,50 @@ class EventValidator:
             return
         if facet.get("_deleted") is True:
             return  # a retraction carries no body to validate
-        for base_field in ("_producer", "_schemaURL"):
-            if base_field not in facet:
-                warnings.append(
-                    ErrorDetail(f"{pointer}/{base_field}", "missing (required by the spec)")
-                )
+        if key.startswith("mllineage_") or key in STANDARD_FACETS[position]:
+            # Producers resend identical facets (a dataset's schema on every run): check each
+            # distinct facet once. The verdict depends only on (position, key, content).
+            memo_key = (position, key, orjson.dumps(facet))
+            verdict = self._verdicts.get(memo_key)
+            if verdict is None:
+                if len(self._verdicts) >= _VERDICT_CACHE_SIZE:
+                    self._verdicts.clear()
+                verdict = self._verdicts[memo_key] = self._facet_verdict(position, key, facet)
+        else:
+            verdict = _base_facet_verdict(facet)
+        bad, odd = verdict
+        errors.extend(ErrorDetail(pointer + loc, msg) for loc, msg in bad)
+        warnings.extend(ErrorDetail(pointer + loc, msg) for loc, msg in odd)
+
+    def _facet_verdict(self, position: Position, key: str, facet: dict[str, Any]) -> _Verdict:
+        """(errors, warnings) of one facet, locations relative to the facet."""
+        warnings = list(_base_facet_verdict(facet)[1])
         if key.startswith("mllineage_"):
-            for loc, msg in self.ml_facets.problems(key, facet):
-                warnings.append(ErrorDetail(pointer + loc, msg))
-            return
-        model = STANDARD_FACETS[position].get(key)
-        if model is None:
-            return
+            warnings.extend(self.ml_facets.problems(key, facet))
+            return (), tuple(warnings)
         try:
-            parsed = model.model_validate(facet)
+            parsed = STANDARD_FACETS[position][key].model_validate(facet)
         except ValidationError as exc:
-            errors.extend(_pydantic_details(exc, pointer))
-            return
-        for loc, msg in format_problems(parsed):
-            warnings.append(ErrorDetail(pointer + loc, msg))
-        for loc, msg in parsed.spec_deviations():
-            warnings.append(ErrorDetail(pointer + loc, msg))
+            return tuple((d.loc, d.msg) for d in _pydantic_details(exc)), tuple(warnings)
+        warnings.extend(format_problems(parsed))
+        warnings.extend(parsed.spec_deviations())
+        return (), tuple(warnings)
+
+
+_Verdict = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+_VERDICT_CACHE_SIZE = 50_000
+_BASE_FIELDS_OK: _Verdict = ((), ())
+
+
+def _base_facet_verdict(facet: dict[str, Any]) -> _Verdict:
+    if "_producer" in facet and "_schemaURL" in facet:
+        return _BASE_FIELDS_OK
+    missing = tuple(
+        (f"/{name}", "missing (required by the spec)")
+        for name in ("_producer", "_schemaURL")
+        if name not in facet
+    )
+    return (), missing
 
 
 _KIND_NAMES: dict[EventKind, str] = {

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
@@ -409,13 +410,49 @@ def format_ok(name: str, value: str) -> bool:
 
 def format_problems(model: BaseModel, pointer: str = "") -> Iterator[tuple[str, str]]:
     """Yield (pointer, message) for every ``Format``-marked field whose value breaks its format."""
-    for name, info in type(model).model_fields.items():
+    checks, nested = _format_plan(type(model))
+    for name, alias, expected in checks:
         value = getattr(model, name)
-        child = f"{pointer}/{info.alias or name}"
+        if isinstance(value, str) and not format_ok(expected, value):
+            yield f"{pointer}/{alias}", f"{value!r} is not a valid {expected}"
+    for name, alias in nested:
+        yield from _nested_problems(getattr(model, name), f"{pointer}/{alias}")
+
+
+@cache
+def _format_plan(
+    model: type[BaseModel],
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """Per model class, once: its format-checked fields, and the fields that may nest some."""
+    checks, nested = [], []
+    for name, info in model.model_fields.items():
+        alias = info.alias or name
         expected = _format_of(info.annotation, info.metadata)
-        if expected is not None and isinstance(value, str) and not format_ok(expected, value):
-            yield child, f"{value!r} is not a valid {expected}"
-        yield from _nested_problems(value, child)
+        if expected is not None:
+            checks.append((name, alias, expected))
+        elif any(_has_formats(sub, {model}) for sub in _models_in(info.annotation)):
+            nested.append((name, alias))
+    return checks, nested
+
+
+def _has_formats(model: type[BaseModel], seen: set[type[BaseModel]]) -> bool:
+    """Whether any field of ``model``, at any depth, is ``Format``-marked (cycle-safe)."""
+    if model in seen:
+        return False
+    seen.add(model)
+    for info in model.model_fields.values():
+        if _format_of(info.annotation, info.metadata) is not None:
+            return True
+        if any(_has_formats(sub, seen) for sub in _models_in(info.annotation)):
+            return True
+    return False
+
+
+def _models_in(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in get_args(annotation):
+        yield from _models_in(arg)
 
 
 def _format_of(annotation: Any, metadata: list[Any]) -> str | None:
