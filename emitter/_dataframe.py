@@ -118,7 +118,10 @@ def _is_pandas(data: object) -> bool:
 
 
 def _columns(data: object) -> tuple[int, list[_Column]]:
-    """Row count and canonical columns of a pandas DataFrame or pyarrow Table/RecordBatch."""
+    """Row count and canonical columns of a pandas DataFrame or pyarrow Table/RecordBatch.
+
+    Column names (as strings, index levels included) must be unique: ``ValueError`` otherwise.
+    """
     pa = _pyarrow()
     if isinstance(data, pa.RecordBatch):
         data = pa.Table.from_batches([data])
@@ -127,10 +130,18 @@ def _columns(data: object) -> tuple[int, list[_Column]]:
             _arrow_column(pa, str(name), str(col.type), col)
             for name, col in zip(data.column_names, data.columns, strict=True)
         ]
-        return data.num_rows, cols
+        return _unique(data.num_rows, cols)
     if _is_pandas(data):
-        return _pandas_columns(pa, data)
+        return _unique(*_pandas_columns(pa, data))
     raise TypeError(f"expected a pandas DataFrame or a pyarrow Table, got {type(data).__name__}")
+
+
+def _unique(rows: int, cols: list[_Column]) -> tuple[int, list[_Column]]:
+    names = [c.name for c in cols]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise ValueError(f"column names must be unique, duplicated: {duplicated}")
+    return rows, cols
 
 
 def _pandas_columns(pa: Any, frame: Any) -> tuple[int, list[_Column]]:

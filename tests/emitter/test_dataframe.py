@@ -287,6 +287,8 @@ def test_unknown_columns_are_rejected(kwargs: dict[str, Any], role: str) -> None
 def test_unsupported_objects_are_rejected() -> None:
     with pytest.raises(TypeError, match="DataFrame"):
         dataframe_digest([[1, 2], [3, 4]])
+    with pytest.raises(ValueError, match="unique"):
+        dataframe_digest(pd.DataFrame([[1, 2]], columns=["a", "a"]))
 
 
 def test_dataframe_dataset_in_a_run_validates(emitter: Emitter, transport: MemoryTransport) -> None:

@@ -123,6 +123,16 @@ def test_schemas_module_needs_only_the_stdlib() -> None:
     assert out.stdout.strip() == "[]"
 
 
+def test_emitter_import_needs_no_optional_or_server_dependency() -> None:
+    code = (
+        "import sys; import mllineage.emitter; "
+        "heavy = {'pandas', 'pyarrow', 'numpy', 'fastapi', 'sqlalchemy', 'airflow', 'pyspark'}; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_committed_facet_docs_are_in_sync() -> None:
     generated = subprocess.run(
         [sys.executable, "-m", "mllineage.schemas.docs"], capture_output=True, text=True, check=True
