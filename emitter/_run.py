@@ -3,8 +3,9 @@
 Used as a context manager, a :class:`LineageRun` emits START on enter and, on exit, COMPLETE
 when the block succeeds, FAIL (with the standard ``errorMessage`` facet: message, Python stack
 trace) when it raises an ``Exception``, or ABORT on ``KeyboardInterrupt``/``SystemExit``; the
-exception always propagates. Inputs, outputs, parameters and metrics can be added while the run
-is open; the terminal event carries everything known by then.
+exception always propagates. A run finished explicitly inside the block (``run.fail("...")``)
+is left as it is. Inputs, outputs, parameters and metrics can be added while the run is open;
+the terminal event carries everything known by then.
 
 Runs nest: a run started while another run is active in the same context (thread, task) gets
 the standard ``parent`` facet pointing at it, with ``root`` set to the top of the hierarchy,
@@ -363,13 +364,17 @@ class LineageRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> Literal[False]:
+        if self.status is not RunStatus.RUNNING:
+            return False  # finished explicitly inside the block (e.g. run.fail("...")).
         if exc is None:
             self.complete()
             return False
         finish = self.fail if isinstance(exc, Exception) else self.abort
         try:
             finish(exc)
-        except Exception as emission_error:  # strict mode: the job's own exception wins
+        # A strict emitter's EmissionError (a RuntimeError): the job's own exception wins and
+        # carries the emission failure as a note.
+        except RuntimeError as emission_error:
             exc.add_note(
                 f"mllineage: the {self.status.value} event was not emitted: {emission_error}"
             )

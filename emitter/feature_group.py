@@ -17,11 +17,12 @@ given), so column-level lineage and column tags line up with the feature names.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Unpack
+from typing import ClassVar, Unpack
 
 import attr
 from openlineage.client.event_v2 import Dataset
 from openlineage.client.facet_v2 import schema_dataset
+from openlineage.client.utils import RedactMixin
 
 from mllineage.emitter._datasets import DatasetOptions, dataset
 from mllineage.emitter._producer import MLLineageDatasetFacetBase, schema_url
@@ -32,12 +33,14 @@ FACET_KEY = "mllineage_featureGroup"
 
 
 @attr.define
-class Feature:
+class Feature(RedactMixin):
     """One feature: its name (the column name), value type and description."""
 
     name: str
     type: str | None = attr.field(default=None)
     description: str | None = attr.field(default=None)
+
+    _skip_redact: ClassVar[list[str]] = ["name", "type"]
 
 
 def _features(values: Sequence[Feature | str] | None) -> list[Feature] | None:
@@ -66,6 +69,12 @@ class MLLineageFeatureGroupDatasetFacet(MLLineageDatasetFacetBase):
         return schema_url("MLLineageFeatureGroupDatasetFacet")
 
 
+def _default_group_name(name: str) -> str:
+    if "/" in name.strip("/"):
+        return name.strip("/").rsplit("/", 1)[-1]
+    return name.strip("/").rsplit(".", 1)[-1]
+
+
 def feature_group_dataset(
     namespace: str,
     name: str,
@@ -83,8 +92,9 @@ def feature_group_dataset(
 ) -> Dataset:
     """A feature-group dataset with its ``mllineage_featureGroup`` and ``schema`` facets.
 
-    ``group_name`` is the group's name in its feature store (default: the last ``/``- or
-    ``.``-separated part of ``name``); ``group_version`` its definition version. The
+    ``group_name`` is the group's name in its feature store (default: the last ``/``-separated
+    part of ``name``, or of a dotted table name its last part); ``group_version`` its
+    definition version. The
     ``description`` option documents both the dataset and the group. Entities and the event time
     feature must be features of the group.
     """
@@ -103,7 +113,7 @@ def feature_group_dataset(
     ds = dataset(namespace, name, **options)
     facets = dict(ds.facets or {})
     facets[FACET_KEY] = MLLineageFeatureGroupDatasetFacet(
-        name=group_name or name.replace("/", ".").rsplit(".", 1)[-1],
+        name=group_name or _default_group_name(name),
         version=group_version,
         featureStore=feature_store,
         entities=list(entities) if entities is not None else None,

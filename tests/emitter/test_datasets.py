@@ -131,6 +131,11 @@ def test_feature_group_dataset() -> None:
         {"name": "event_time"},
         {"name": "tenure"},
     ]
+    names = [
+        feature_group_dataset(ns, n, features=["a"]).facets["mllineage_featureGroup"].name  # type: ignore[index,attr-defined]
+        for ns, n in [("s3://f", "offline/customers.parquet"), ("hive://h:1", "db.fs.claims")]
+    ]
+    assert names == ["customers.parquet", "claims"]
     with pytest.raises(ValueError, match="not among the features"):
         feature_group_dataset("s3://f", "g", features=["a"], entities=["b"])
 

@@ -124,6 +124,18 @@ def test_exception_emits_fail_with_stack_trace_and_reraises(
     assert "errorMessage" in spec.checked_keys(transport.events[-1])
 
 
+def test_a_run_finished_inside_the_block_is_left_alone(
+    emitter: Emitter, transport: MemoryTransport
+) -> None:
+    with emitter.run("churn.validate") as run:
+        run.fail("validation: 12 rows without label")
+    assert run.status is RunStatus.FAIL
+    assert [e["eventType"] for e in transport.events] == ["START", "FAIL"]
+    error = transport.events[-1]["run"]["facets"]["errorMessage"]
+    assert error["message"] == "validation: 12 rows without label"
+    assert "stackTrace" not in error
+
+
 def test_interrupt_emits_abort_and_reraises(emitter: Emitter, transport: MemoryTransport) -> None:
     with pytest.raises(KeyboardInterrupt), emitter.run("churn.train"):
         raise KeyboardInterrupt
