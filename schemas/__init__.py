@@ -95,5 +95,6 @@ def schema_for_facet_key(key: str) -> JSONSchema:
 def schema_url_for_facet_key(key: str) -> str:
     """The ``_schemaURL`` an emitted facet of this key carries: ``<$id>#/$defs/<FacetName>``."""
     schema = schema_for_facet_key(key)
+    schema_id: str = schema["$id"]
     ref: str = schema["properties"][key]["$ref"]
-    return schema["$id"] + ref
+    return schema_id + ref

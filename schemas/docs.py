@@ -57,7 +57,7 @@ def _definition(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _attaches_to(schema: dict[str, Any]) -> str:
-    base = _definition(schema)["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    base: str = _definition(schema)["allOf"][0]["$ref"].rsplit("/", 1)[1]
     return _ENTITY.get(base, base)
 
 
