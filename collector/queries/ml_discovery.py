@@ -275,8 +275,8 @@ def _endpoints(
     conn: Connection, runs: dict[int, str | None], labels: Labels, walked: list[Walk]
 ) -> dict[Node, list[EndpointRef]]:
     """Per model node: the endpoints one deployment away (model -> job or run -> endpoint), with
-    the model version each serves (its ``mllineage_endpoint.modelVersion``, else the version the
-    deployment run read)."""
+    the model version each serves: the version the walked deployment run read (so ``asOf`` and
+    pinned answers stay historical), else the endpoint's ``mllineage_endpoint.modelVersion``."""
     consumers: dict[Node, set[Node]] = {}
     outputs: dict[Node, set[Node]] = {}
     for one in walked:
@@ -305,9 +305,9 @@ def _endpoints(
             view = labels.view(target)
             info = labels.dataset_of(target)
             facet = facets.get(info.id, {}).get("mllineage_endpoint", {}) if info else {}
-            model_version = facet.get("modelVersion")
-            if model_version is None and run_uuid and model_info:
-                model_version = read.get((run_uuid, model_info.id))
+            model_version = read.get((run_uuid, model_info.id)) if run_uuid and model_info else None
+            if model_version is None:
+                model_version = facet.get("modelVersion")
             refs.append(
                 EndpointRef(
                     node_id=view.id,
