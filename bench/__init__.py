@@ -1,0 +1,1 @@
+"""mllineage benchmark harness: workload generator, servers, benchmarks and report (not shipped)."""
