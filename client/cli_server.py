@@ -108,6 +108,31 @@ def db() -> None:
     """Database administration."""
 
 
+@db.command("retention")
+@click.option(
+    "--keep-days", required=True, type=click.IntRange(min=0), help="Keep raw events this recent."
+)
+@_DB_OPTION
+def db_retention(keep_days: int, database_url: str | None) -> None:
+    """Delete raw events older than --keep-days (whole monthly partitions on Postgres).
+
+    The lineage graph derived from them stays; duplicates of pruned events are still recognised.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from mllineage.collector.db.engine import make_engine
+    from mllineage.collector.db.partitions import apply_retention
+
+    settings = _settings(database_url)
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        with engine.begin() as conn:
+            removed = apply_retention(conn, datetime.now(UTC) - timedelta(days=keep_days))
+    finally:
+        engine.dispose()
+    click.echo(f"removed {removed} raw events older than {keep_days} days")
+
+
 @db.command("upgrade")
 @_DB_OPTION
 def db_upgrade(database_url: str | None) -> None:

@@ -69,8 +69,10 @@ def test_built_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     pip = (python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check")
 
     _run(*pip, wheel, cwd=tmp_path)
-    probe = "import mllineage.emitter, mllineage.client, mllineage.schemas; print('ok')"
-    assert _run(python, "-c", probe, cwd=tmp_path).strip() == "ok"
+    probe = "import mllineage.emitter, mllineage.client, mllineage.schemas as s; print(len(s.all_schemas()))"
+    assert _run(python, "-c", probe, cwd=tmp_path).strip() == "5", (
+        "the facet schemas ship in the wheel"
+    )
     no_server = subprocess.run(
         [python, "-c", "import fastapi"], cwd=tmp_path, capture_output=True, check=False
     )

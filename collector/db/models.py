@@ -42,12 +42,18 @@ class Base(DeclarativeBase):
 
 
 class LineageEvent(Base):
-    """Every accepted event, exactly once (``event_hash`` = sha256 of its canonical JSON)."""
+    """Every accepted event, exactly once (``event_hash`` = sha256 of its canonical JSON).
+
+    On PostgreSQL the table is partitioned by month of ``received_at`` (``db/partitions.py``);
+    its primary key is then ``(id, received_at)`` and uniqueness of the hash is kept by
+    ``event_digests``, because a partitioned table cannot enforce a unique key without the
+    partition key. The migration creates the physical table per dialect.
+    """
 
     __tablename__ = "lineage_events"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    event_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     kind: Mapped[str] = mapped_column(String(8))
     event_type: Mapped[str | None] = mapped_column(String(16))
     event_time: Mapped[datetime]
@@ -60,16 +66,22 @@ class LineageEvent(Base):
     warnings: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)
 
     __table_args__ = (
+        Index("ix_lineage_events_event_hash", "event_hash"),
         Index("ix_lineage_events_run_uuid", "run_uuid"),
         Index("ix_lineage_events_job", "job_namespace", "job_name", "event_time"),
         Index("ix_lineage_events_event_time", "event_time"),
         # Retention and time partitioning key: BRIN is tiny and ideal for append-only time.
-        Index(
-            "ix_lineage_events_received_at",
-            "received_at",
-            postgresql_using="brin",
-        ),
+        Index("ix_lineage_events_received_at", "received_at", postgresql_using="brin"),
     )
+
+
+class EventDigest(Base):
+    """The content hash of every event ever accepted: the dedup key, kept through retention."""
+
+    __tablename__ = "event_digests"
+
+    event_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    received_at: Mapped[datetime]
 
 
 class Namespace(Base):

@@ -57,6 +57,7 @@ _STAGE_MIN_ROWS = 64  # below this, one multi-row VALUES beats COPY's extra roun
 T = TypeVar("T")
 
 events_t: Table = models.LineageEvent.__table__  # type: ignore[assignment]
+digests_t: Table = models.EventDigest.__table__  # type: ignore[assignment]
 namespaces_t: Table = models.Namespace.__table__  # type: ignore[assignment]
 datasets_t: Table = models.Dataset.__table__  # type: ignore[assignment]
 dataset_facets_t: Table = models.DatasetFacet.__table__  # type: ignore[assignment]
@@ -175,36 +176,25 @@ class _Writer:
     # -- raw log ---------------------------------------------------------------------------------
 
     def insert_raw(self, events: Sequence[ParsedEvent], received_at: datetime) -> set[bytes]:
-        rows: dict[bytes, dict[str, Any]] = {}
-        for parsed in events:
-            if parsed.digest in rows:
-                continue
-            event = parsed.event
-            job = getattr(event, "job", None)
-            run = getattr(event, "run", None)
-            rows[parsed.digest] = {
-                "event_hash": parsed.digest,
-                "kind": parsed.kind,
-                "event_type": parsed.event_type,
-                "event_time": parsed.event_time,
-                "received_at": received_at,
-                "run_uuid": normalise_run_id(run.runId) if run is not None else None,
-                "job_namespace": job.namespace if job is not None else None,
-                "job_name": job.name if job is not None else None,
-                "producer": event.producer,
-                "payload": PreSerialized(parsed.canonical.decode()),
-                "warnings": _json([{"loc": w.loc, "msg": w.msg} for w in parsed.warnings] or None),
-            }
-        if not rows:
+        """Claim each distinct digest in ``event_digests``; store the events whose claim won.
+
+        Returns the digests that are new. Two transactions racing on the same event: the
+        second waits on the first's digest row and then finds it taken.
+        """
+        distinct = {parsed.digest: parsed for parsed in events}
+        if not distinct:
             return set()
-        result = self.write(
-            events_t,
-            list(rows.values()),
+        claimed = self.write(
+            digests_t,
+            [{"event_hash": d, "received_at": received_at} for d in sorted(distinct)],
             lambda stmt: stmt.on_conflict_do_nothing(index_elements=["event_hash"]).returning(
-                events_t.c.event_hash
+                digests_t.c.event_hash
             ),
         )
-        return {bytes(row[0]) for row in result}
+        fresh = {bytes(row[0]) for row in claimed}
+        if fresh:
+            self.write(events_t, [_event_row(distinct[d], received_at) for d in sorted(fresh)])
+        return fresh
 
     # -- projection ------------------------------------------------------------------------------
 
@@ -790,6 +780,25 @@ def _merge_run_io(stmt: postgresql.Insert) -> Executable:
             "facets": _case(and_(newer, new.facets.is_not(None)), new.facets, old.facets),
         },
     )
+
+
+def _event_row(parsed: ParsedEvent, received_at: datetime) -> dict[str, Any]:
+    event = parsed.event
+    job = getattr(event, "job", None)
+    run = getattr(event, "run", None)
+    return {
+        "event_hash": parsed.digest,
+        "kind": parsed.kind,
+        "event_type": parsed.event_type,
+        "event_time": parsed.event_time,
+        "received_at": received_at,
+        "run_uuid": normalise_run_id(run.runId) if run is not None else None,
+        "job_namespace": job.namespace if job is not None else None,
+        "job_name": job.name if job is not None else None,
+        "producer": event.producer,
+        "payload": PreSerialized(parsed.canonical.decode()),
+        "warnings": _json([{"loc": w.loc, "msg": w.msg} for w in parsed.warnings] or None),
+    }
 
 
 def _stamp(stamp: tuple[datetime, bytes]) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from mllineage.collector.db.partitions import create_month_partitions
 from mllineage.collector.errors import DatabaseUnavailable
 from mllineage.collector.ingest.store import store_events
 from mllineage.collector.ingest.validate import ParsedEvent
@@ -61,6 +62,7 @@ class IngestWriter:
         self.retry_after = retry_after
         self._queue: queue.Queue[_Work | None] = queue.Queue(maxsize=queue_size)
         self._thread: threading.Thread | None = None
+        self._partitions_month: tuple[int, int] | None = None
         self.batches_committed = 0
 
     def start(self) -> None:
@@ -115,7 +117,21 @@ class IngestWriter:
                 size += len(more.events)
             self._write(batch)
 
+    def _ensure_partitions(self) -> None:
+        """Once per month turn: create the raw log's partitions ahead (PostgreSQL only)."""
+        now = datetime.now(UTC)
+        if self._partitions_month == (now.year, now.month):
+            return
+        try:
+            with self.engine.begin() as conn:
+                create_month_partitions(conn, now)
+        except DBAPIError as exc:
+            log.warning("could not create event-log partitions: %s", _reason(exc))
+            return
+        self._partitions_month = (now.year, now.month)
+
     def _write(self, batch: list[_Work]) -> None:
+        self._ensure_partitions()
         events = [event for work in batch for event in work.events]
         try:
             outcomes: list[Outcome] = list(self._store_with_retry(events))
