@@ -7,7 +7,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
+from mllineage.collector.db.failures import is_unavailable, reason
 from mllineage.collector.errors import CollectorError, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,17 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=503,
             headers={"Retry-After": str(exc.retry_after)},
         )
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        """Reads hit the database directly: an unreachable one is a 503 here too."""
+        if is_unavailable(exc):
+            settings = request.app.state.settings
+            return await database_unavailable(
+                request, DatabaseUnavailable(reason(exc), retry_after=settings.retry_after_seconds)
+            )
+        log.error("database error: %s", reason(exc))
+        return JSONResponse(error_body("internal database error"), status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameters(_: Request, exc: RequestValidationError) -> JSONResponse:

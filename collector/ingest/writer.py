@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
+from mllineage.collector.db.failures import is_retryable, is_unavailable, reason
 from mllineage.collector.db.partitions import create_month_partitions
 from mllineage.collector.errors import DatabaseUnavailable
 from mllineage.collector.ingest.store import store_events
@@ -36,8 +37,6 @@ log = logging.getLogger(__name__)
 
 #: Outcome per event: True = new, False = duplicate, an exception = that event failed.
 Outcome = bool | Exception
-
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock
 
 
 @dataclass(slots=True)
@@ -126,7 +125,7 @@ class IngestWriter:
             with self.engine.begin() as conn:
                 create_month_partitions(conn, now)
         except DBAPIError as exc:
-            log.warning("could not create event-log partitions: %s", _reason(exc))
+            log.warning("could not create event-log partitions: %s", reason(exc))
             return
         self._partitions_month = (now.year, now.month)
 
@@ -166,34 +165,10 @@ class IngestWriter:
                 with self.engine.begin() as conn:
                     return store_events(conn, events, received_at=datetime.now(UTC)).new
             except DBAPIError as exc:
-                if _is_retryable(exc) and attempt + 1 < attempts:
+                if is_retryable(exc) and attempt + 1 < attempts:
                     time.sleep(0.01 * (attempt + 1))
                     continue
-                if _is_unavailable(exc):
-                    raise DatabaseUnavailable(_reason(exc), retry_after=self.retry_after) from exc
+                if is_unavailable(exc):
+                    raise DatabaseUnavailable(reason(exc), retry_after=self.retry_after) from exc
                 raise
         raise AssertionError("unreachable")
-
-
-def _sqlstate(exc: DBAPIError) -> str | None:
-    return getattr(exc.orig, "sqlstate", None)
-
-
-def _is_retryable(exc: DBAPIError) -> bool:
-    if _sqlstate(exc) in _RETRYABLE_SQLSTATES:
-        return True
-    return "database is locked" in str(exc.orig)
-
-
-def _is_unavailable(exc: DBAPIError) -> bool:
-    """Connection-level trouble (server down, restarting, too many clients, disk locked)."""
-    if exc.connection_invalidated:
-        return True
-    state = _sqlstate(exc) or ""
-    if state.startswith(("08", "57P", "53")):
-        return True
-    return isinstance(exc, OperationalError) and state == ""
-
-
-def _reason(exc: DBAPIError) -> str:
-    return str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__

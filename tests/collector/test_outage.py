@@ -52,6 +52,9 @@ def test_outage_gives_503_with_retry_after_and_the_collector_recovers_by_itself(
             assert "database unavailable" in response.json()["error"]
             batch = client.post("/api/v1/lineage/batch", json=[complete(run_id)])
             assert batch.status_code == 503
+        read = client.get("/api/v1/namespaces")
+        assert read.status_code == 503
+        assert read.headers["Retry-After"] == "7"
         ready = client.get("/ready")
         assert ready.status_code == 503
         assert ready.headers["Retry-After"] == "7"
@@ -62,6 +65,7 @@ def test_outage_gives_503_with_retry_after_and_the_collector_recovers_by_itself(
         for run_id in runs[2:]:
             assert client.post("/api/v1/lineage", json=complete(run_id)).status_code == 201
         assert client.get("/ready").status_code == 200
+        assert client.get("/api/v1/namespaces").status_code == 200
 
     with engine.connect() as conn:
         stored = set(conn.execute(text("SELECT uuid FROM runs")).scalars())
