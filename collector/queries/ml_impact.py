@@ -95,15 +95,16 @@ def _owners(conn: Connection, labels: Labels, nodes: list[Node]) -> dict[Node, l
 def _last_runs(
     conn: Connection, job_run: dict[int, str | None], walked: list[Walk], nodes: list[Node]
 ) -> dict[Node, details.RunInfo]:
+    """A job's walked run (else its latest); a dataset's latest run among its walked writers."""
     wanted = set(nodes)
-    chosen: dict[Node, str] = {}
+    candidates: dict[Node, set[str]] = {}
     for node in nodes:
         if node.type == "run":
-            chosen[node] = str(node.id)
+            candidates[node] = {str(node.id)}
         elif node.type == "job" and (run_uuid := job_run.get(int(node.id))):
-            chosen[node] = run_uuid
+            candidates[node] = {run_uuid}
     for one in walked:
-        for edge in sorted(one.edges):
+        for edge in one.edges:
             target, origin = edge.destination, edge.origin
             if target not in wanted or target.type not in ("dataset", "version"):
                 continue
@@ -113,9 +114,13 @@ def _last_runs(
             if run_uuid is None and origin.type == "job":
                 run_uuid = job_run.get(int(origin.id))
             if run_uuid is not None:
-                chosen.setdefault(target, run_uuid)
-    infos = details.runs(conn, set(chosen.values()))
-    result = {n: infos[r] for n, r in chosen.items() if r in infos}
+                candidates.setdefault(target, set()).add(run_uuid)
+    infos = details.runs(conn, {r for runs in candidates.values() for r in runs})
+    result = {
+        node: max((infos[r] for r in runs if r in infos), key=_recency)
+        for node, runs in candidates.items()
+        if any(r in infos for r in runs)
+    }
     latest = details.latest_job_runs(
         conn, [int(n.id) for n in nodes if n.type == "job" and n not in result]
     )
@@ -123,3 +128,7 @@ def _last_runs(
         if node.type == "job" and node not in result and int(node.id) in latest:
             result[node] = latest[int(node.id)]
     return result
+
+
+def _recency(run: details.RunInfo) -> tuple[datetime, str]:
+    return (run.ended_at or run.last_event_time, run.uuid)
