@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -35,3 +36,16 @@ def ref(client: TestClient) -> TestClient:
     assert response.status_code == 200, response.text
     assert response.json()["summary"]["failed"] == 0, response.text
     return client
+
+
+@pytest.fixture
+def live_ref_url(engine: Engine, database_url: str) -> Iterator[str]:
+    """A real uvicorn server (for clients that need a socket), reference graph loaded."""
+    from tests.servers import running_server
+
+    app = create_app(Settings(database_url=database_url), engine=engine)
+    with running_server(app) as url:
+        response = httpx.post(f"{url}/api/v1/lineage/batch", json=reference_graph.events())
+        assert response.status_code == 200, response.text
+        assert response.json()["summary"]["failed"] == 0
+        yield url
