@@ -4,8 +4,8 @@ Upstream follows ``columnLineage`` (column -> input columns) to the source colum
 consumes the feature when (a) it lies downstream of a dataset holding a column derived from the
 feature (evidence ``column_lineage``: e.g. a training set column), or (b) it lies downstream of the
 feature's own dataset and lists the feature in ``mllineage_model.features`` (evidence
-``model_features``). Column lineage is the current ``columnLineage`` facets; ``asOf`` applies to
-the dataset-level part.
+``model_features``). ``asOf`` applies to both parts: column lineage then comes from the
+``columnLineage`` facets of the dataset versions current at that time.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def feature_lineage(
             "feature-lineage expects a datasetField:<namespace>:<dataset>:<field> node"
         )
     feature = column(ref.dataset.id, ref.field)
-    columns = ColumnGraph()
+    columns = ColumnGraph(options.as_of)
     up = walk(
         columns,
         conn,
