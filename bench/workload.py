@@ -26,11 +26,13 @@ what the query benchmark needs to pick start nodes). Importable: ``Workload(SCAL
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -251,7 +253,8 @@ class Workload:
         self.hub = 0
         self._output_facets: dict[int, dict[str, Any]] = {}  # what a producing run reports
         self._model_static: dict[int, dict[str, Any]] = {}  # model facet fields fixed per model
-        self._build(random.Random(f"mllineage-bench:{seed}:{scale.name}"))
+        with _gc_paused():  # millions of small objects: the cyclic GC would rescan them often
+            self._build(random.Random(f"mllineage-bench:{seed}:{scale.name}"))
         self.waves = scale.runs[1]
 
     # -- structure ------------------------------------------------------------------------------
@@ -673,6 +676,17 @@ class Workload:
         }
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def hash_int(text: str) -> int:
     """A stable integer from a string (``hash()`` is salted per process)."""
     return int(text[:8], 16)
@@ -711,6 +725,7 @@ def generate_events(scale: str | Scale, seed: int = 42) -> Iterator[Event]:
 def write_ndjson(workload: Workload, out: Path, *, limit: int | None = None) -> int:
     """Stream the events to ``out`` (one JSON object per line) and ``<out>.meta.json``."""
     count = 0
+    gc.freeze()  # the graph lives until the end: keep it out of every collection
     with out.open("wb", buffering=1 << 20) as handle:
         for event in workload.events():
             handle.write(orjson.dumps(event, option=orjson.OPT_APPEND_NEWLINE))

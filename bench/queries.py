@@ -1,0 +1,290 @@
+"""Query latency on the whole workload graph: p50/p99/max over many start nodes.
+
+The graph is the workload imported with ``mllineage import`` (reused from the import benchmark
+when it ran first), with fresh planner statistics. One persistent HTTP client talks to
+``mllineage serve``; every query kind is warmed up, then timed client-side (request to last
+byte of the answer) over many start nodes. The baseline is the same client's ``GET /health``
+round trip: the floor any query pays for HTTP. Endpoints the collector does not serve yet (not in
+its OpenAPI document) are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from bench.context import Context
+from bench.databases import Database, fresh_database
+from bench.import_bulk import import_available, import_graph
+from bench.report import Figure
+from bench.servers import collector_server
+
+WARMUP_CALLS = 3
+MAX_NODES = 100_000  # walk the whole reachable graph: a truncated answer is a cheaper answer
+
+
+@dataclass
+class Timings:
+    seconds: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    truncated: int = 0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.seconds)
+        index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+        return ordered[index] * 1e3
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "calls": len(self.seconds),
+            "p50_ms": self.pct(0.5),
+            "p99_ms": self.pct(0.99),
+            "max_ms": max(self.seconds) * 1e3,
+            "mean_rows": statistics.fmean(self.rows) if self.rows else 0,
+            "max_rows": max(self.rows, default=0),
+            "truncated": self.truncated,
+            "errors": len(self.errors),
+            "first_error": self.errors[0] if self.errors else "",
+        }
+
+
+@dataclass(frozen=True)
+class QueryKind:
+    key: str
+    name: str
+    path: str
+    params: Callable[[random.Random], dict[str, Any]]
+    calls: int
+    target_p50_ms: float | None = None
+    target_p99_ms: float | None = None
+
+
+def _time(client: httpx.Client, path: str, params: dict[str, Any], timings: Timings) -> None:
+    started = time.perf_counter()
+    response = client.get(path, params=params)
+    elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        timings.errors.append(f"{response.status_code} {params}: {response.text[:300]}")
+        return
+    timings.seconds.append(elapsed)
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    if isinstance(body, dict):
+        rows = body.get("rows", body.get("graph"))
+        timings.rows.append(len(rows) if isinstance(rows, list) else 0)
+        timings.truncated += bool(body.get("truncated"))
+
+
+def _kinds(ctx: Context, meta: dict[str, Any]) -> list[QueryKind]:
+    models = meta["models"]
+    hub = meta["hub"]["node_id"]
+    first = datetime.fromisoformat(meta["first_event_time"])
+    last = datetime.fromisoformat(meta["last_event_time"])
+    middle = (first + (last - first) / 2).isoformat()
+    nodes = (
+        [m["node_id"] for m in models]
+        + meta["feature_groups"]
+        + meta["sources"]
+        + meta["jobs_sample"]
+        + meta["endpoints"]
+    )
+    n = ctx.query_samples
+
+    def model_version(rng: random.Random) -> dict[str, Any]:
+        model = rng.choice(models)
+        return {"nodeId": model["node_id"], "version": rng.choice(model["versions"])}
+
+    return [
+        QueryKind(
+            "model_lineage",
+            "model lineage (version-pinned chain), depth 10",
+            "/api/v1/ml/model-lineage",
+            lambda rng: {**model_version(rng), "depth": 10, "maxNodes": MAX_NODES},
+            n,
+            target_p50_ms=20,
+            target_p99_ms=100,
+        ),
+        QueryKind(
+            "model_upstream",
+            "model upstream lineage (current graph), depth 10",
+            "/api/v1/ml/lineage",
+            lambda rng: {
+                "nodeId": rng.choice(models)["node_id"],
+                "direction": "upstream",
+                "depth": 10,
+                "maxNodes": MAX_NODES,
+            },
+            n,
+        ),
+        QueryKind(
+            "hub_impact",
+            f"impact of the hub ({meta['hub']['readers']:,} readers), depth 20",
+            "/api/v1/ml/impact",
+            lambda rng: {"nodeId": hub, "depth": 20, "maxNodes": MAX_NODES},
+            max(5, n // 10),
+            target_p50_ms=100,
+        ),
+        QueryKind(
+            "impact",
+            "impact of a feature group, depth 20",
+            "/api/v1/ml/impact",
+            lambda rng: {
+                "nodeId": rng.choice(meta["feature_groups"]),
+                "depth": 20,
+                "maxNodes": MAX_NODES,
+            },
+            n,
+        ),
+        QueryKind(
+            "tagged",
+            "governance/tagged pii over the whole graph",
+            "/api/v1/ml/governance/tagged",
+            lambda rng: {"tag": "pii", "maxNodes": MAX_NODES},
+            max(3, n // 40),
+            target_p50_ms=1000,
+        ),
+        QueryKind(
+            "model_lineage_asof",
+            "model lineage, asOf mid-history, depth 10",
+            "/api/v1/ml/model-lineage",
+            lambda rng: {**model_version(rng), "depth": 10, "asOf": middle, "maxNodes": MAX_NODES},
+            n,
+        ),
+        QueryKind(
+            "hub_impact_asof",
+            "impact of the hub, asOf mid-history, depth 20",
+            "/api/v1/ml/impact",
+            lambda rng: {"nodeId": hub, "depth": 20, "asOf": middle, "maxNodes": MAX_NODES},
+            max(5, n // 10),
+        ),
+        QueryKind(
+            "marquez_lineage",
+            "Marquez-shape /lineage, depth 20",
+            "/api/v1/lineage",
+            lambda rng: {"nodeId": rng.choice(nodes), "depth": 20},
+            n,
+        ),
+        QueryKind(
+            "marquez_lineage_hub",
+            "Marquez-shape /lineage from the hub, depth 20",
+            "/api/v1/lineage",
+            lambda rng: {"nodeId": hub, "depth": 20},
+            max(5, n // 10),
+        ),
+    ]
+
+
+def _graph(ctx: Context) -> tuple[Database, int]:
+    """The workload graph: the import benchmark's database, or a fresh import of our own."""
+    if ctx.graph is not None:
+        return ctx.graph, ctx.graph_events
+    missing = import_available()
+    if missing:
+        raise RuntimeError(missing)
+    db = ctx.stack.enter_context(fresh_database(ctx.backend, "query", ctx.results))
+    ctx.log(f"query: importing the {ctx.scale} workload")
+    run = import_graph(ctx, db)
+    ctx.graph, ctx.graph_events = db, run.stored
+    return db, run.stored
+
+
+def bench_query(ctx: Context) -> list[Figure]:
+    try:
+        db, events = _graph(ctx)
+    except RuntimeError as exc:
+        return [Figure("query", f"query latency, {ctx.backend}", None, "ms", skipped=str(exc))]
+    db.analyze()
+    meta = ctx.meta()
+    rng = random.Random(ctx.seed)
+    figures: list[Figure] = []
+    log = ctx.path(f"server-collector-query-{ctx.backend}.log")
+    with (
+        collector_server(db.url, workers=ctx.workers, log=log) as server,
+        httpx.Client(base_url=server.base_url, timeout=600) as client,
+    ):
+        served = set(client.get("/openapi.json").json().get("paths", {}))
+        floor = Timings()
+        for _ in range(WARMUP_CALLS):
+            client.get("/health")
+        for _ in range(max(20, ctx.query_samples)):
+            _time(client, "/health", {}, floor)
+        floor_ms = floor.pct(0.5)
+        for kind in _kinds(ctx, meta):
+            name = f"{kind.name}, {events:,} events, {ctx.backend}"
+            target = _target_text(kind) if ctx.backend == "postgres" else ""
+            if kind.path not in served:
+                figures.append(
+                    Figure(
+                        "query",
+                        name,
+                        None,
+                        "ms",
+                        target=target,
+                        skipped=f"{kind.path} is not served yet",
+                    )
+                )
+                continue
+            ctx.log(f"query: {kind.key} x{kind.calls}")
+            timings = Timings()
+            for _ in range(WARMUP_CALLS):
+                _time(client, kind.path, kind.params(rng), Timings())
+            for _ in range(kind.calls):
+                _time(client, kind.path, kind.params(rng), timings)
+            figures += _figures(ctx, kind, name, target, timings, floor_ms)
+    return figures
+
+
+def _target_text(kind: QueryKind) -> str:
+    parts = []
+    if kind.target_p50_ms is not None:
+        parts.append(f"p50 < {kind.target_p50_ms:g} ms")
+    if kind.target_p99_ms is not None:
+        parts.append(f"p99 < {kind.target_p99_ms:g} ms")
+    return ", ".join(parts)
+
+
+def _figures(
+    ctx: Context, kind: QueryKind, name: str, target: str, timings: Timings, floor_ms: float
+) -> list[Figure]:
+    if not timings.seconds:
+        return [
+            Figure(
+                "query",
+                name,
+                None,
+                "ms",
+                target=target,
+                skipped=f"every call failed: {timings.errors[0] if timings.errors else '?'}",
+            )
+        ]
+    summary = timings.summary()
+    met: bool | None = None
+    if target and ctx.backend == "postgres":
+        met = not timings.errors
+        if kind.target_p50_ms is not None:
+            met = met and summary["p50_ms"] < kind.target_p50_ms
+        if kind.target_p99_ms is not None:
+            met = met and summary["p99_ms"] < kind.target_p99_ms
+    return [
+        Figure(
+            "query",
+            f"{name}: p50 (p99 {summary['p99_ms']:.0f} ms, max {summary['max_ms']:.0f} ms)",
+            summary["p50_ms"],
+            "ms",
+            baseline=floor_ms,
+            baseline_name="GET /health",
+            target=target,
+            met=met,
+            detail=summary,
+        )
+    ]
