@@ -12,7 +12,6 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -20,8 +19,9 @@ from sqlalchemy import Engine
 
 from mllineage.collector.errors import CollectorError
 from mllineage.collector.gc_tuning import tune_for_ingestion
-from mllineage.collector.ingest.store import store_events
+from mllineage.collector.ingest.store import IdCache
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent
+from mllineage.collector.ingest.writer import store_committed
 
 log = logging.getLogger(__name__)
 
@@ -68,23 +68,23 @@ def import_ndjson(
     """Import ``path`` (NDJSON, one event per line; ``-`` is not supported here) into ``engine``."""
     tune_for_ingestion()
     report = ImportReport()
+    ids = IdCache()
     started = time.perf_counter()
     with path.open("rb") as handle:
         batch: list[ParsedEvent] = []
         for parsed in read_ndjson(handle, validator or EventValidator(), report):
             batch.append(parsed)
             if len(batch) >= batch_size:
-                _store(engine, batch, report)
+                _store(engine, batch, report, ids)
                 batch = []
         if batch:
-            _store(engine, batch, report)
+            _store(engine, batch, report, ids)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _store(engine: Engine, batch: list[ParsedEvent], report: ImportReport) -> None:
-    with engine.begin() as conn:
-        new = store_events(conn, batch, received_at=datetime.now(UTC)).new
+def _store(engine: Engine, batch: list[ParsedEvent], report: ImportReport, ids: IdCache) -> None:
+    new = store_committed(engine, batch, ids)
     stored = sum(new)
     report.stored += stored
     report.duplicates += len(new) - stored

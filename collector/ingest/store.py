@@ -9,7 +9,7 @@ events converge to the same graph. Events already stored (same content hash) cha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar, cast
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     CursorResult,
     Executable,
+    LargeBinary,
     MetaData,
     Table,
     Text,
@@ -74,18 +75,56 @@ run_facets_t: Table = models.RunFacet.__table__  # type: ignore[assignment]
 run_io_t: Table = models.RunIO.__table__  # type: ignore[assignment]
 
 
+@dataclass
+class IdCache:
+    """Surrogate ids of namespaces, datasets and jobs, which never change once a row exists.
+
+    Shared by the transactions of one writer so known rows cost no round trip. Ids learned in a
+    transaction are kept in ``StoreResult.learned`` and must be merged with ``merge`` only after
+    that transaction committed; ``clear`` after any integrity error (rows deleted behind us).
+    """
+
+    namespaces: dict[str, int] = field(default_factory=dict)
+    datasets: dict[tuple[int, str], int] = field(default_factory=dict)
+    jobs: dict[tuple[int, str], int] = field(default_factory=dict)
+    limit: int = 500_000
+
+    def merge(self, other: IdCache) -> None:
+        for mine, theirs in (
+            (self.namespaces, other.namespaces),
+            (self.datasets, other.datasets),
+            (self.jobs, other.jobs),
+        ):
+            if len(mine) + len(theirs) > self.limit:
+                mine.clear()
+            mine.update(theirs)  # type: ignore[arg-type]
+
+    def clear(self) -> None:
+        self.namespaces.clear()
+        self.datasets.clear()
+        self.jobs.clear()
+
+
 @dataclass(frozen=True, slots=True)
 class StoreResult:
-    """Per input event, in order: True if it was new, False if already stored (duplicate)."""
+    """Per input event, in order: True if it was new, False if already stored (duplicate).
+
+    ``learned``: ids this transaction found or created, for ``IdCache.merge`` after commit.
+    """
 
     new: list[bool]
+    learned: IdCache
 
 
 def store_events(
-    conn: Connection, events: Sequence[ParsedEvent], *, received_at: datetime
+    conn: Connection,
+    events: Sequence[ParsedEvent],
+    *,
+    received_at: datetime,
+    ids: IdCache | None = None,
 ) -> StoreResult:
     """Write ``events`` (raw + projection) on ``conn`` without committing."""
-    writer = _Writer(conn)
+    writer = _Writer(conn, ids or IdCache())
     fresh_digests = writer.insert_raw(events, received_at)
     fold = BatchFold()
     seen: set[bytes] = set()
@@ -101,7 +140,7 @@ def store_events(
         is_new = parsed.digest in fresh_digests and parsed.digest not in claimed
         claimed.add(parsed.digest)
         new.append(is_new)
-    return StoreResult(new)
+    return StoreResult(new, writer.learned)
 
 
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
@@ -114,9 +153,11 @@ def _json(value: Any) -> PreSerialized | None:
 
 
 class _Writer:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, known: IdCache) -> None:
         self.conn = conn
         self.dialect = conn.dialect.name
+        self.known = known
+        self.learned = IdCache()
 
     def insert(self, table: Table) -> postgresql.Insert:
         """``INSERT`` with ``ON CONFLICT`` support; SQLite's has the same interface."""
@@ -217,18 +258,22 @@ class _Writer:
             self.recompute_current_runs(sorted(moved))
 
     def ensure_namespaces(self, names: set[str], now: datetime) -> dict[str, int]:
-        ordered = sorted(names)
+        ids = {name: self.known.namespaces[name] for name in names if name in self.known.namespaces}
+        unknown = sorted(names - ids.keys())
+        if not unknown:
+            return ids
         self.write(
             namespaces_t,
-            [{"name": name, "created_at": now} for name in ordered],
+            [{"name": name, "created_at": now} for name in unknown],
             lambda stmt: stmt.on_conflict_do_nothing(index_elements=["name"]),
         )
-        ids: dict[str, int] = {}
-        for chunk in _chunks(ordered):
+        for chunk in _chunks(unknown):
             query = select(namespaces_t.c.name, namespaces_t.c.id).where(
                 namespaces_t.c.name.in_(chunk)
             )
-            ids.update(dict(self.conn.execute(query).all()))
+            found = dict(self.conn.execute(query).all())
+            ids.update(found)
+            self.learned.namespaces.update(found)
         return ids
 
     def lookup_ids(
@@ -257,8 +302,9 @@ class _Writer:
         return found
 
     def upsert_datasets(self, fold: BatchFold, ns_ids: dict[str, int]) -> dict[DatasetKey, int]:
+        """Insert new datasets, move ``updated_at`` of written ones; ids of all of them."""
         written: list[dict[str, Any]] = []
-        read_only: list[dict[str, Any]] = []
+        unknown: list[dict[str, Any]] = []
         for (namespace, name), touch in sorted(fold.datasets.items()):
             row = {
                 "namespace_id": ns_ids[namespace],
@@ -267,19 +313,32 @@ class _Writer:
                 "created_at": touch.created_at,
                 "updated_at": touch.written_at or touch.created_at,
             }
-            (written if touch.written_at else read_only).append(row)
-        if read_only:
+            if touch.written_at:
+                written.append(row)
+            elif (row["namespace_id"], name) not in self.known.datasets:
+                unknown.append(row)
+        if unknown:
             self.write(
                 datasets_t,
-                read_only,
+                unknown,
                 lambda stmt: stmt.on_conflict_do_nothing(index_elements=["namespace_id", "name"]),
             )
         if written:
             self.write(datasets_t, written, _touch_updated_at(datasets_t))
-        by_id = self.lookup_ids(
-            datasets_t, ("namespace_id", "name"), [(ns_ids[ns], name) for ns, name in fold.datasets]
-        )
-        return {(ns, name): by_id[(ns_ids[ns], name)] for ns, name in fold.datasets}
+        keys = [(ns_ids[ns], name) for ns, name in fold.datasets]
+        return {
+            (ns, name): id_
+            for (ns, name), id_ in zip(fold.datasets, self._ids(datasets_t, keys), strict=True)
+        }
+
+    def _ids(self, table: Table, keys: list[tuple[int, str]]) -> list[int]:
+        """Ids of (namespace_id, name) ``keys`` of ``table`` (datasets or jobs), via the cache."""
+        known = self.known.datasets if table is datasets_t else self.known.jobs
+        learned = self.learned.datasets if table is datasets_t else self.learned.jobs
+        missing = [key for key in keys if key not in known]
+        if missing:
+            learned.update(self.lookup_ids(table, ("namespace_id", "name"), missing))
+        return [known.get(key) or learned[key] for key in keys]
 
     def upsert_jobs(self, fold: BatchFold, ns_ids: dict[str, int]) -> dict[JobKey, int]:
         if not fold.jobs:
@@ -294,10 +353,11 @@ class _Writer:
             for (namespace, name), touch in sorted(fold.jobs.items())
         ]
         self.write(jobs_t, rows, _touch_updated_at(jobs_t))
-        by_id = self.lookup_ids(
-            jobs_t, ("namespace_id", "name"), [(ns_ids[ns], name) for ns, name in fold.jobs]
-        )
-        return {(ns, name): by_id[(ns_ids[ns], name)] for ns, name in fold.jobs}
+        keys = [(ns_ids[ns], name) for ns, name in fold.jobs]
+        return {
+            (ns, name): id_
+            for (ns, name), id_ in zip(fold.jobs, self._ids(jobs_t, keys), strict=True)
+        }
 
     def _upsert_facets(
         self,
@@ -305,12 +365,19 @@ class _Writer:
         owner_column: str,
         rows: list[dict[str, Any]],
     ) -> list[tuple[Any, str]]:
-        """Latest ``(event_time, event_hash)`` wins; returns the (owner, key) pairs that changed."""
+        """Latest ``(event_time, event_hash)`` wins; returns the (owner, key) pairs whose *content*
+        changed (what derived tables, kinds and job types depend on).
+
+        Two statements: new or changed facets are written whole; a newer event that repeats the
+        stored content (a dataset's schema on every run) only moves the stamp, which rewrites no
+        JSON and triggers no derived work.
+        """
         if not rows:
             return []
+        facet_t = _FACET_SOURCES[table.name]
 
-        def latest_wins(stmt: postgresql.Insert) -> Executable:
-            new = stmt.excluded
+        def content_changes(stmt: postgresql.Insert) -> Executable:
+            new, old = stmt.excluded, table.c
             return stmt.on_conflict_do_update(
                 index_elements=[owner_column, "key"],
                 set_={
@@ -318,10 +385,37 @@ class _Writer:
                     "event_hash": new.event_hash,
                     "facet": new.facet,
                 },
-                where=_newer(new, table.c),
-            ).returning(table.c[owner_column], table.c.key)
+                where=and_(_newer(new, old), old.facet.is_distinct_from(new.facet)),
+            ).returning(old[owner_column], old.key)
 
-        return [(row[0], row[1]) for row in self.write(table, rows, latest_wins)]
+        changed = [(row[0], row[1]) for row in self.write(table, rows, content_changes)]
+
+        def stamp_only(source: Any) -> Executable:
+            old = table.c
+            return (
+                update(table)
+                .where(
+                    old[owner_column] == source.owner,
+                    old.key == source.key,
+                    _newer(source, old),
+                )
+                .values(event_time=source.event_time, event_hash=source.event_hash)
+            )
+
+        moved = set(changed)
+        stamps = [
+            {
+                "owner": r[owner_column],
+                "key": r["key"],
+                "event_time": r["event_time"],
+                "event_hash": r["event_hash"],
+            }
+            for r in rows
+            if (r[owner_column], r["key"]) not in moved
+        ]
+        if stamps:
+            self.execute_from(facet_t, stamps, stamp_only)
+        return changed
 
     def upsert_dataset_facets(self, fold: BatchFold, dataset_ids: dict[DatasetKey, int]) -> None:
         values: dict[tuple[int, str], FacetValue] = {
@@ -692,6 +786,25 @@ _CURRENT_RUNS = Table(
     Column("time", UTCDateTime()),
 )
 _JOB_RUNS = Table("job_runs", MetaData(), Column("job", BigInteger), Column("run", Text))
+
+
+def _facet_stamps(name: str, owner_type: Any) -> Table:
+    return Table(
+        name,
+        MetaData(),
+        Column("owner", owner_type),
+        Column("key", Text),
+        Column("event_time", UTCDateTime()),
+        Column("event_hash", LargeBinary(32)),
+    )
+
+
+#: Stamp-only updates of each facet table (see ``_Writer._upsert_facets``).
+_FACET_SOURCES = {
+    "dataset_facets": _facet_stamps("dataset_facet_stamps", BigInteger),
+    "job_facets": _facet_stamps("job_facet_stamps", BigInteger),
+    "run_facets": _facet_stamps("run_facet_stamps", Text),
+}
 
 
 def _edges_of_runs(source: Any) -> Executable:

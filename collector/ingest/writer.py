@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from mllineage.collector.db.failures import is_retryable, is_unavailable, reason
 from mllineage.collector.db.partitions import create_month_partitions
 from mllineage.collector.errors import DatabaseUnavailable
-from mllineage.collector.ingest.store import store_events
+from mllineage.collector.ingest.store import IdCache, store_events
 from mllineage.collector.ingest.validate import ParsedEvent
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class IngestWriter:
         self._queue: queue.Queue[_Work | None] = queue.Queue(maxsize=queue_size)
         self._thread: threading.Thread | None = None
         self._partitions_month: tuple[int, int] | None = None
+        self.ids = IdCache()
         self.batches_committed = 0
 
     def start(self) -> None:
@@ -162,8 +163,14 @@ class IngestWriter:
     def _store_with_retry(self, events: Sequence[ParsedEvent], attempts: int = 3) -> list[bool]:
         for attempt in range(attempts):
             try:
-                with self.engine.begin() as conn:
-                    return store_events(conn, events, received_at=datetime.now(UTC)).new
+                return store_committed(self.engine, events, self.ids)
+            except IntegrityError:
+                # Cached ids can go stale if rows were deleted behind our back: forget them and
+                # try again; a real constraint violation fails again and propagates.
+                self.ids.clear()
+                if attempt + 1 < attempts:
+                    continue
+                raise
             except DBAPIError as exc:
                 if is_retryable(exc) and attempt + 1 < attempts:
                     time.sleep(0.01 * (attempt + 1))
@@ -172,3 +179,11 @@ class IngestWriter:
                     raise DatabaseUnavailable(reason(exc), retry_after=self.retry_after) from exc
                 raise
         raise AssertionError("unreachable")
+
+
+def store_committed(engine: Engine, events: Sequence[ParsedEvent], ids: IdCache) -> list[bool]:
+    """Store ``events`` in one transaction; only once it committed, keep the ids it learned."""
+    with engine.begin() as conn:
+        result = store_events(conn, events, received_at=datetime.now(UTC), ids=ids)
+    ids.merge(result.learned)
+    return result.new
