@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
 from mllineage.collector.api.auth import require_scope
-from mllineage.collector.api.reads import NodeIdParam, TraversalOptions, read_connection
+from mllineage.collector.api.reads import (
+    NodeIdParam,
+    TraversalOptions,
+    answer_response,
+    read_connection,
+)
 from mllineage.collector.queries import (
     ml_discovery,
     ml_features,
@@ -42,21 +48,19 @@ def lineage(
     node_id: NodeIdParam,
     options: TraversalOptions,
     direction: DirectionParam = "both",
-) -> QueryResult[LineageRow]:
+) -> Response:
     """Every node reachable from ``nodeId`` in ``direction``, with its hop distance and path."""
     with read_connection(request) as conn:
         answer = ml_discovery.lineage(conn, node_id=node_id, direction=direction, options=options)
-    return QueryResult[LineageRow].model_validate(answer)
+    return answer_response(answer)
 
 
 @router.get("/sources", response_model=QueryResult[SourceRow])
-def sources(
-    request: Request, node_id: NodeIdParam, options: TraversalOptions
-) -> QueryResult[SourceRow]:
+def sources(request: Request, node_id: NodeIdParam, options: TraversalOptions) -> Response:
     """The raw data sources a feature group (or any node) is built from."""
     with read_connection(request) as conn:
         answer = ml_discovery.sources(conn, node_id=node_id, options=options)
-    return QueryResult[SourceRow].model_validate(answer)
+    return answer_response(answer)
 
 
 @router.get("/feature-groups", response_model=QueryResult[FeatureGroupRow])
@@ -65,13 +69,13 @@ def feature_groups(
     node_id: NodeIdParam,
     options: TraversalOptions,
     direction: DirectionParam = "both",
-) -> QueryResult[FeatureGroupRow]:
+) -> Response:
     """Feature groups built from a source (downstream) or that a model depends on (upstream)."""
     with read_connection(request) as conn:
         answer = ml_discovery.feature_groups(
             conn, node_id=node_id, direction=direction, options=options
         )
-    return QueryResult[FeatureGroupRow].model_validate(answer)
+    return answer_response(answer)
 
 
 @router.get("/models", response_model=QueryResult[ModelRow])
@@ -80,11 +84,11 @@ def models(
     node_id: NodeIdParam,
     options: TraversalOptions,
     direction: DirectionParam = "downstream",
-) -> QueryResult[ModelRow]:
+) -> Response:
     """Models (with versions) reachable from a node, and the endpoints serving them."""
     with read_connection(request) as conn:
         answer = ml_discovery.models(conn, node_id=node_id, direction=direction, options=options)
-    return QueryResult[ModelRow].model_validate(answer)
+    return answer_response(answer)
 
 
 @router.get("/model-lineage", response_model=QueryResult[ChainRow])
@@ -93,23 +97,21 @@ def model_lineage(
     node_id: NodeIdParam,
     options: TraversalOptions,
     version: VersionParam = None,
-) -> QueryResult[ChainRow]:
+) -> Response:
     """The whole chain of one model version, source to endpoint, pinned to exact versions."""
     with read_connection(request) as conn:
         answer = ml_model.model_lineage(
             conn, node_id=node_id, version_name=version, options=options
         )
-    return QueryResult[ChainRow].model_validate(answer)
+    return answer_response(answer)
 
 
 @router.get("/impact", response_model=QueryResult[ImpactRow])
-def impact(
-    request: Request, node_id: NodeIdParam, options: TraversalOptions
-) -> QueryResult[ImpactRow]:
+def impact(request: Request, node_id: NodeIdParam, options: TraversalOptions) -> Response:
     """Everything downstream, grouped by kind, with owners and last run."""
     with read_connection(request) as conn:
         answer = ml_impact.impact(conn, node_id=node_id, options=options)
-    return QueryResult[ImpactRow].model_validate(answer)
+    return answer_response(answer)
 
 
 @router.get("/governance/tagged", response_model=QueryResult[TaggedRow])
@@ -121,28 +123,24 @@ def governance_tagged(
         ml_governance.Scope,
         Query(description="graph: the current (or asOf) graph; versions: every model version"),
     ] = "graph",
-) -> QueryResult[TaggedRow]:
+) -> Response:
     """Every model/endpoint with a dataset or column carrying ``tag`` upstream (a set query)."""
     with read_connection(request) as conn:
         answer = ml_governance.tagged(conn, tag=tag, options=options, scope=scope)
-    return QueryResult[TaggedRow].model_validate(answer)
+    return answer_response(answer)
 
 
 @router.get("/audit", response_model=QueryResult[AuditRow])
-def audit(
-    request: Request, node_id: NodeIdParam, version: VersionParam = None
-) -> QueryResult[AuditRow]:
+def audit(request: Request, node_id: NodeIdParam, version: VersionParam = None) -> Response:
     """Audit record of a model version: producing run, input versions, code, params, events."""
     with read_connection(request) as conn:
         answer = ml_model.audit(conn, node_id=node_id, version_name=version)
-    return QueryResult[AuditRow].model_validate(answer)
+    return answer_response(answer)
 
 
 @router.get("/feature-lineage", response_model=QueryResult[FeatureLineageRow])
-def feature_lineage(
-    request: Request, node_id: NodeIdParam, options: TraversalOptions
-) -> QueryResult[FeatureLineageRow]:
+def feature_lineage(request: Request, node_id: NodeIdParam, options: TraversalOptions) -> Response:
     """Source columns behind a feature (``datasetField:`` node) and the models consuming it."""
     with read_connection(request) as conn:
         answer = ml_features.feature_lineage(conn, node_id=node_id, options=options)
-    return QueryResult[FeatureLineageRow].model_validate(answer)
+    return answer_response(answer)

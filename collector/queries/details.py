@@ -40,6 +40,26 @@ class DatasetInfo:
     updated_at: datetime
 
 
+@dataclass(slots=True)
+class DatasetLabel:
+    """What an answer shows about a dataset node."""
+
+    id: int
+    namespace: str
+    name: str
+    kind: str
+
+
+@dataclass(slots=True)
+class JobLabel:
+    """What an answer shows about a job node, and the run its current edges come from."""
+
+    id: int
+    namespace: str
+    name: str
+    current_run_uuid: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class JobInfo:
     id: int
@@ -94,6 +114,34 @@ def datasets(conn: Connection, ids: Iterable[int]) -> dict[int, DatasetInfo]:
         ),
     )
     return {row[0]: DatasetInfo(*row) for row in rows}
+
+
+def dataset_labels(conn: Connection, ids: Iterable[int]) -> dict[int, DatasetLabel]:
+    rows = fetch_in(
+        conn,
+        datasets_t.c.id,
+        ids,
+        lambda cond: (
+            select(datasets_t.c.id, namespaces_t.c.name, datasets_t.c.name, datasets_t.c.kind)
+            .join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
+            .where(cond)
+        ),
+    )
+    return {row[0]: DatasetLabel(*row) for row in rows}
+
+
+def job_labels(conn: Connection, ids: Iterable[int]) -> dict[int, JobLabel]:
+    rows = fetch_in(
+        conn,
+        jobs_t.c.id,
+        ids,
+        lambda cond: (
+            select(jobs_t.c.id, namespaces_t.c.name, jobs_t.c.name, jobs_t.c.current_run_uuid)
+            .join(namespaces_t, namespaces_t.c.id == jobs_t.c.namespace_id)
+            .where(cond)
+        ),
+    )
+    return {row[0]: JobLabel(*row) for row in rows}
 
 
 def jobs(conn: Connection, ids: Iterable[int]) -> dict[int, JobInfo]:
@@ -221,10 +269,12 @@ def latest_writer_runs(conn: Connection, dataset_ids: Iterable[int]) -> dict[int
     return {row[0]: RunInfo(*row[1:]) for row in rows}
 
 
-def versions(conn: Connection, ids: Iterable[int]) -> dict[int, VersionInfo]:
-    rows = fetch_in(
-        conn, versions_t.c.id, ids, lambda cond: select(*_version_columns()).where(cond)
-    )
+def versions(
+    conn: Connection, ids: Iterable[int], *, with_facets: bool = True
+) -> dict[int, VersionInfo]:
+    """Versions by id; ``with_facets=False`` skips loading their facets (left empty)."""
+    columns = _version_columns() if with_facets else _version_columns()[:5]
+    rows = fetch_in(conn, versions_t.c.id, ids, lambda cond: select(*columns).where(cond))
     return {row[0]: _version(row) for row in rows}
 
 
@@ -272,7 +322,7 @@ def _version_columns() -> list[Any]:
 
 
 def _version(row: Any) -> VersionInfo:
-    facets = row[5] if isinstance(row[5], dict) else {}
+    facets = row[5] if len(row) > 5 and isinstance(row[5], dict) else {}
     return VersionInfo(row[0], row[1], row[2], row[3], row[4], facets)
 
 

@@ -27,7 +27,7 @@ from mllineage.collector.queries.traversal import Edge, Node, Walk
 RowT = TypeVar("RowT")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class NodeView:
     """A node of an answer's graph. ``type`` is dataset, job, run or datasetField."""
 
@@ -40,7 +40,7 @@ class NodeView:
     field: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EdgeView:
     origin: str
     destination: str
@@ -67,16 +67,20 @@ class Labels:
 
     def __init__(self, conn: Connection, nodes: Iterable[Node]) -> None:
         nodes = set(nodes)
-        self.versions = details.versions(conn, (int(n.id) for n in nodes if n.type == "version"))
+        self._views: dict[Node, NodeView] = {}
+        self._paths: dict[int, dict[Node, list[str]]] = {}
+        self.versions = details.versions(
+            conn, (int(n.id) for n in nodes if n.type == "version"), with_facets=False
+        )
         self.runs = details.runs(conn, (str(n.id) for n in nodes if n.type == "run"))
         dataset_ids = {int(n.id) for n in nodes if n.type in ("dataset", "field")}
         dataset_ids |= {v.dataset_id for v in self.versions.values()}
-        self.datasets = details.datasets(conn, dataset_ids)
+        self.datasets = details.dataset_labels(conn, dataset_ids)
         job_ids = {int(n.id) for n in nodes if n.type == "job"}
         job_ids |= {r.job_id for r in self.runs.values()}
-        self.jobs = details.jobs(conn, job_ids)
+        self.jobs = details.job_labels(conn, job_ids)
 
-    def dataset_of(self, node: Node) -> details.DatasetInfo | None:
+    def dataset_of(self, node: Node) -> details.DatasetLabel | None:
         """The dataset behind a dataset, version or field node."""
         if node.type == "version":
             found = self.versions.get(int(node.id))
@@ -85,7 +89,7 @@ class Labels:
             return self.datasets.get(int(node.id))
         return None
 
-    def job_of(self, node: Node) -> details.JobInfo | None:
+    def job_of(self, node: Node) -> details.JobLabel | None:
         """The job behind a job or run node."""
         if node.type == "run":
             found = self.runs.get(str(node.id))
@@ -106,6 +110,12 @@ class Labels:
         return found.kind if found else "dataset"
 
     def view(self, node: Node) -> NodeView:
+        found = self._views.get(node)
+        if found is None:
+            found = self._views[node] = self._view(node)
+        return found
+
+    def _view(self, node: Node) -> NodeView:
         if node.type in ("job", "run"):
             job = self.job_of(node)
             ns, name = (job.namespace, job.name) if job else ("", str(node.id))
@@ -131,6 +141,21 @@ class Labels:
     def node_id(self, node: Node) -> str:
         return self.view(node).id
 
+    def walk_path(self, walked: Walk, node: Node) -> list[str]:
+        """``walked.path(node)`` as node ids, built on cached prefixes (shared by many rows)."""
+        cache = self._paths.setdefault(id(walked), {})
+        chain: list[Node] = []
+        current: Node | None = node
+        while current is not None and current not in cache:
+            chain.append(current)
+            current = walked.via.get(current)
+        known = cache[current] if current is not None else []
+        for step in reversed(chain):
+            own = self.node_id(step)
+            known = [own, *known] if walked.direction == "upstream" else [*known, own]
+            cache[step] = known
+        return cache[node]
+
     def path(self, nodes: list[Node]) -> list[str]:
         return [self.node_id(n) for n in nodes]
 
@@ -143,7 +168,7 @@ def graph_of(labels: Labels, nodes: Iterable[Node], edges: Iterable[Edge]) -> Gr
     kept = set(nodes)
     views = sorted((labels.view(n) for n in kept), key=lambda v: (v.type, v.id))
     edge_views = sorted(
-        {labels.edge(e) for e in edges if e.origin in kept and e.destination in kept},
+        (labels.edge(e) for e in set(edges) if e.origin in kept and e.destination in kept),
         key=lambda e: (e.origin, e.destination, e.run_id or ""),
     )
     return GraphView(views, edge_views)

@@ -99,9 +99,12 @@ def lineage(
     edges = {e for w in walks for e in w.edges}
     labels = Labels(conn, nodes)
     datasets = catalog.dataset_records(
-        conn, [labels.datasets[int(n.id)] for n in nodes if n.type == "dataset"]
+        conn,
+        list(details.datasets(conn, [int(n.id) for n in nodes if n.type == "dataset"]).values()),
     )
-    jobs = catalog.job_records(conn, [labels.jobs[int(n.id)] for n in nodes if n.type == "job"])
+    jobs = catalog.job_records(
+        conn, list(details.jobs(conn, [int(n.id) for n in nodes if n.type == "job"]).values())
+    )
     records: dict[Node, GraphNodeRecord] = {}
     for record in datasets:
         node = dataset(record.info.id)

@@ -25,7 +25,7 @@ from mllineage.collector.queries.ml_common import (
 from mllineage.collector.queries.traversal import Node, Walk, read_versions
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LineageRow:
     node_id: str
     type: str
@@ -39,7 +39,7 @@ class LineageRow:
     path: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SourceRow:
     node_id: str
     namespace: str
@@ -50,7 +50,7 @@ class SourceRow:
     path: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FeatureGroupRow:
     node_id: str
     namespace: str
@@ -65,7 +65,7 @@ class FeatureGroupRow:
     path: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EndpointRef:
     node_id: str
     name: str
@@ -73,7 +73,7 @@ class EndpointRef:
     status: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ModelRow:
     node_id: str
     namespace: str
@@ -114,7 +114,7 @@ def lineage(
                 direction=one.direction,
                 depth=one.depth[node],
                 run_id=run_id,
-                path=labels.path(one.path(node)),
+                path=labels.walk_path(one, node),
             )
         )
     return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
@@ -144,7 +144,7 @@ def sources(conn: Connection, *, node_id: str, options: Options) -> Answer[Sourc
                     kind=view.kind,
                     version=view.version,
                     depth=up.depth[node],
-                    path=labels.path(up.path(node)),
+                    path=labels.walk_path(up, node),
                 )
             )
     return Answer(rows, walks_graph(labels, [up]), up.truncated)
@@ -181,7 +181,7 @@ def feature_groups(
                 version=view.version,
                 direction=one.direction,
                 depth=one.depth[node],
-                path=labels.path(one.path(node)),
+                path=labels.walk_path(one, node),
             )
         )
     return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
@@ -242,7 +242,7 @@ def models(
                 run_id=current_run,
                 endpoints=endpoints.get(node, []),
                 depth=one.depth[node],
-                path=labels.path(one.path(node)),
+                path=labels.walk_path(one, node),
             )
         )
     return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
@@ -316,7 +316,8 @@ def _endpoints(
                     status=str(facet["status"]) if facet.get("status") is not None else None,
                 )
             )
-        result[model] = sorted(set(refs), key=lambda r: r.node_id)
+        unique = {(r.node_id, r.model_version): r for r in refs}
+        result[model] = [unique[key] for key in sorted(unique, key=lambda k: (k[0], k[1] or ""))]
     return result
 
 

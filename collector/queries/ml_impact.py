@@ -21,7 +21,7 @@ from mllineage.collector.queries.ml_common import (
 from mllineage.collector.queries.traversal import Node, Walk
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ImpactRow:
     node_id: str
     type: str
@@ -46,7 +46,8 @@ def impact(conn: Connection, *, node_id: str, options: Options) -> Answer[Impact
     start = start_of(conn, node_id, options)
     walked = walks(conn, start, "downstream", options)
     labels = Labels(conn, all_nodes(walked))
-    found = [(n, w) for n, w in reached(walked) if options.keeps(_kind(labels, n))]
+    kinds = {n: _kind(labels, n) for n, _ in reached(walked)}
+    found = [(n, w) for n, w in reached(walked) if options.keeps(kinds[n])]
     owners = _owners(conn, labels, [n for n, _ in found])
     last_runs = _last_runs(conn, job_runs(conn, start, labels), walked, [n for n, _ in found])
     rows = []
@@ -55,20 +56,18 @@ def impact(conn: Connection, *, node_id: str, options: Options) -> Answer[Impact
         last = last_runs.get(node)
         rows.append(
             ImpactRow(
-                node_id=view.id,
-                type=view.type,
-                namespace=view.namespace,
-                name=view.name,
-                kind=_kind(labels, node),
-                version=view.version,
-                depth=one.depth[node],
-                owners=owners.get(node, []),
-                last_run_id=last.uuid if last else None,
-                last_run_state=last.state if last else None,
-                last_run_at=(last.ended_at or last.started_at or last.last_event_time)
-                if last
-                else None,
-                path=labels.path(one.path(node)),
+                view.id,
+                view.type,
+                view.namespace,
+                view.name,
+                kinds[node],
+                view.version,
+                one.depth[node],
+                owners.get(node, []),
+                last.uuid if last else None,
+                last.state if last else None,
+                (last.ended_at or last.started_at or last.last_event_time) if last else None,
+                labels.walk_path(one, node),
             )
         )
     rows.sort(key=lambda r: (_KIND_ORDER.get(r.kind, len(KINDS)), r.depth, r.node_id))

@@ -38,7 +38,7 @@ from mllineage.collector.queries.traversal import (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ChainRow:
     node_id: str
     type: str
@@ -54,7 +54,7 @@ class ChainRow:
     path: list[str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class VersionRef:
     node_id: str
     namespace: str
@@ -65,7 +65,7 @@ class VersionRef:
     producing_run_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AuditEvent:
     event_type: str | None
     event_time: datetime
@@ -73,7 +73,7 @@ class AuditEvent:
     payload: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AuditRow:
     node_id: str
     namespace: str
@@ -157,7 +157,7 @@ def model_lineage(
                 run_state=run_info.state if run_info else None,
                 direction="self" if node == start else one.direction,
                 depth=one.depth[node],
-                path=labels.path(one.path(node)),
+                path=labels.walk_path(one, node),
             )
         )
     return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
@@ -177,8 +177,8 @@ def audit(conn: Connection, *, node_id: str, version_name: str | None) -> Answer
     if run_uuid:
         nodes.add(run(run_uuid))
     labels = Labels(conn, nodes)
-    info = labels.versions[ref.version_id]
-    dataset_info = labels.datasets[info.dataset_id]
+    info = details.versions(conn, [ref.version_id])[ref.version_id]
+    dataset_info = labels.datasets[info.dataset_id]  # namespace, name, kind
     run_info = labels.runs.get(run_uuid) if run_uuid else None
     job = labels.jobs.get(run_info.job_id) if run_info else None
     events = _events(conn, run_uuid) if run_uuid else []

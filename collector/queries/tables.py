@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import ARRAY, Connection, Executable, Table, any_, bindparam
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    Executable,
+    Select,
+    String,
+    Table,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.db import models
@@ -26,23 +39,23 @@ run_facets_t: Table = models.RunFacet.__table__  # type: ignore[assignment]
 run_io_t: Table = models.RunIO.__table__  # type: ignore[assignment]
 events_t: Table = models.LineageEvent.__table__  # type: ignore[assignment]
 
-T = TypeVar("T")
-
-#: SQLite allows 32,766 bound parameters per statement; stay well below it.
-_SQLITE_CHUNK = 10_000
-
 
 def member_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """``column IN values``: one array parameter on PostgreSQL, an expanding list elsewhere.
+    """``column IN values`` with one bound parameter whatever the number of values.
 
-    Callers with possibly huge ``values`` use ``fetch_in``, which also chunks for SQLite.
+    PostgreSQL gets an array (``= ANY(:values)``); SQLite a JSON array read by ``json_each``. A
+    single parameter keeps statements cacheable and cheap to compile, and never runs into
+    SQLite's limit on bound parameters.
     """
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
 
         array_type: ARRAY[Any] = PG_ARRAY(column.type)
         return column == any_(bindparam(None, list(values), type_=array_type))  # type: ignore[no-any-return]
-    return column.in_(list(values))  # type: ignore[no-any-return]
+    members: Select[Any] = select(literal_column("value")).select_from(
+        func.json_each(bindparam(None, orjson.dumps(list(values)).decode(), type_=String()))
+    )
+    return column.in_(members)  # type: ignore[no-any-return]
 
 
 def fetch_in(
@@ -58,10 +71,4 @@ def fetch_in(
     ordered = list(dict.fromkeys(values))
     if not ordered:
         return []
-    if conn.dialect.name == "postgresql":
-        return list(conn.execute(build(member_of(conn, column, ordered))))
-    rows: list[Any] = []
-    for start in range(0, len(ordered), _SQLITE_CHUNK):
-        chunk = ordered[start : start + _SQLITE_CHUNK]
-        rows.extend(conn.execute(build(column.in_(chunk))))
-    return rows
+    return list(conn.execute(build(member_of(conn, column, ordered))).all())

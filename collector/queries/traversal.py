@@ -85,24 +85,27 @@ class Edge(NamedTuple):
 Hop = tuple[Node, Node, str | None]  # (frontier node, neighbour, run)
 
 
+_tuple_new = tuple.__new__  # skips NamedTuple's Python-level __new__: nodes are made by the 10,000
+
+
 def dataset(id_: int) -> Node:
-    return Node("dataset", id_)
+    return _tuple_new(Node, ("dataset", id_, ""))
 
 
 def job(id_: int) -> Node:
-    return Node("job", id_)
+    return _tuple_new(Node, ("job", id_, ""))
 
 
 def version(id_: int) -> Node:
-    return Node("version", id_)
+    return _tuple_new(Node, ("version", id_, ""))
 
 
 def run(uuid: str) -> Node:
-    return Node("run", uuid)
+    return _tuple_new(Node, ("run", uuid, ""))
 
 
 def column(dataset_id: int, name: str) -> Node:
-    return Node("field", dataset_id, name)
+    return _tuple_new(Node, ("field", dataset_id, name))
 
 
 @dataclass

@@ -15,7 +15,10 @@ import itertools
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
+from mllineage.collector.schemas import ml
+from mllineage.collector.schemas.lineage import GraphNode, QueryResult
 from tests.queries.reference_graph import (
     ENDPOINT,
     FG_A,
@@ -35,12 +38,31 @@ from tests.queries.reference_graph import (
     job_id,
 )
 
+ROW_MODELS: dict[str, type[BaseModel]] = {
+    "lineage": ml.LineageRow,
+    "sources": ml.SourceRow,
+    "feature-groups": ml.FeatureGroupRow,
+    "models": ml.ModelRow,
+    "model-lineage": ml.ChainRow,
+    "impact": ml.ImpactRow,
+    "governance/tagged": ml.TaggedRow,
+    "audit": ml.AuditRow,
+    "feature-lineage": ml.FeatureLineageRow,
+}
+
 
 def ask(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
+    """GET an ML question; the body must match the route's declared response model exactly."""
     response = client.get(f"/api/v1/ml/{path}", params=params)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
+    row_model = ROW_MODELS[path]
+    QueryResult[row_model].model_validate(body)  # type: ignore[valid-type]
     assert set(body) == {"rows", "graph", "truncated"}
+    for row in body["rows"]:
+        assert set(row) == set(row_model.model_fields)
+    for node in body["graph"]["nodes"]:
+        assert set(node) == set(GraphNode.model_fields)
     return body
 
 
