@@ -118,6 +118,8 @@ def short_name(node_id: str) -> str:
     """A readable label for a node id in a path (display only)."""
     if node_id.startswith("run:"):
         return "run:" + node_id[4:12]
+    if node_id.startswith("datasetField:"):
+        return ".".join(node_id.rsplit(":", 2)[-2:])
     return node_id.rsplit(":", 1)[-1]
 
 
