@@ -35,6 +35,7 @@ test: $(VENV)/.stamp-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy tests bench examples
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 lint: $(VENV)/.stamp-dev
@@ -43,6 +44,7 @@ lint: $(VENV)/.stamp-dev
 
 typecheck: $(VENV)/.stamp-dev
 	$(BIN)/mypy
+	$(BIN)/mypy tests bench examples
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -162,7 +162,8 @@ def train_logistic_regression(
 
 
 def predict(weights: np.ndarray, x: np.ndarray) -> np.ndarray:
-    return 1 / (1 + np.exp(-(weights[0] + x @ weights[1:])))
+    probabilities: np.ndarray = 1 / (1 + np.exp(-(weights[0] + x @ weights[1:])))
+    return probabilities
 
 
 def auc(y: np.ndarray, scores: np.ndarray) -> float:

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    CursorResult,
     Executable,
     LargeBinary,
     MetaData,
@@ -170,16 +169,20 @@ class _Writer:
         table: Table,
         rows: list[dict[str, Any]],
         clause: Callable[[postgresql.Insert], Executable] = lambda stmt: stmt,
-    ) -> CursorResult[Any]:
+    ) -> list[tuple[Any, ...]]:
         """Insert ``rows`` (all with the same keys) with the ``ON CONFLICT``/``RETURNING`` that
         ``clause`` adds. Large row sets on PostgreSQL go ``COPY`` -> temporary staging table ->
         ``INSERT ... SELECT``, which costs a fraction of a many-row ``VALUES`` statement."""
         if self.dialect != "postgresql" or len(rows) < _STAGE_MIN_ROWS:
-            return self.conn.execute(clause(self.insert(table)), rows)
-        columns = list(rows[0])
-        stage = self._stage(table, columns, rows)
-        stmt = postgresql.insert(table).from_select(columns, select(*(stage.c[c] for c in columns)))
-        return self.conn.execute(clause(stmt))
+            result = self.conn.execute(clause(self.insert(table)), rows)
+        else:
+            columns = list(rows[0])
+            stage = self._stage(table, columns, rows)
+            select_staged = select(*(stage.c[c] for c in columns))
+            result = self.conn.execute(
+                clause(postgresql.insert(table).from_select(columns, select_staged))
+            )
+        return [tuple(row) for row in result] if result.returns_rows else []
 
     def execute_from(
         self,

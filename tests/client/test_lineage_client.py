@@ -18,6 +18,7 @@ from mllineage.client.demo import (
     SUPPORT,
     TRANSACTIONS,
 )
+from mllineage.client.lineage_client import Rows
 
 
 @pytest.fixture
@@ -44,7 +45,7 @@ def test_rows_come_as_a_dataframe_with_evidence(lineage: LineageClient) -> None:
 
 def test_plain_rows_without_pandas(lineage: LineageClient) -> None:
     rows = lineage.get_data_sources(NODES["feature_group"], as_frame=False)
-    assert isinstance(rows, list)
+    assert isinstance(rows, Rows)
     assert {r["node_id"] for r in rows} == {dataset_id(*CUSTOMERS), dataset_id(*TRANSACTIONS)}
     assert rows.graph["edges"]
     assert rows.truncated is False

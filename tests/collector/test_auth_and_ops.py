@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,14 +20,14 @@ WRITER, READER, ADMIN = "w-0a1b2c3d4e5f", "r-9f8e7d6c5b4a", "a-13579bdf"
 
 
 @pytest.fixture
-def secured(engine: Engine, database_url: str) -> TestClient:
+def secured(engine: Engine, database_url: str) -> Iterator[TestClient]:
     hashed_reader = "sha256:" + hashlib.sha256(READER.encode()).hexdigest()
     settings = Settings(
         database_url=database_url,
         api_keys={WRITER: ["write"], hashed_reader: ["read"], ADMIN: ["read", "write"]},
     )
     with TestClient(create_app(settings, engine=engine)) as client:
-        yield client  # type: ignore[misc]
+        yield client
 
 
 def bearer(key: str) -> dict[str, str]:

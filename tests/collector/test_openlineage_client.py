@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 import pytest
 from openlineage.client import OpenLineageClient
 from openlineage.client.event_v2 import (
-    Dataset,
     DatasetEvent,
     InputDataset,
     Job,
@@ -18,6 +17,7 @@ from openlineage.client.event_v2 import (
     Run,
     RunEvent,
     RunState,
+    StaticDataset,
 )
 from openlineage.client.facet_v2 import schema_dataset
 from openlineage.client.transport.http import HttpCompression, HttpConfig, HttpTransport
@@ -90,7 +90,7 @@ def test_python_client_http_transport_with_gzip_and_api_key(
             DatasetEvent(
                 eventTime=datetime.now(UTC).isoformat(),
                 producer=PRODUCER,
-                dataset=Dataset(namespace="s3://raw", name="clicks/2024-05-01"),
+                dataset=StaticDataset(namespace="s3://raw", name="clicks/2024-05-01"),
             )
         )
         client.emit(
@@ -104,9 +104,9 @@ def test_python_client_http_transport_with_gzip_and_api_key(
         client.close()
 
         with pytest.raises(Exception, match="403"):
-            http_client(url, READ_KEY).transport.emit(run_events()[0])  # type: ignore[attr-defined]
+            http_client(url, READ_KEY).transport.emit(run_events()[0])
         with pytest.raises(Exception, match="401"):
-            http_client(url, None).transport.emit(run_events()[0])  # type: ignore[attr-defined]
+            http_client(url, None).transport.emit(run_events()[0])
 
     with engine.connect() as conn:
         kinds = sorted(conn.execute(text("SELECT kind FROM lineage_events")).scalars())

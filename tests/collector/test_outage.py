@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,14 +19,14 @@ from tests.collector.events import dataset, run_event
 
 
 @pytest.fixture
-def cluster() -> throwaway_postgres.Cluster:
+def cluster() -> Iterator[throwaway_postgres.Cluster]:
     if not throwaway_postgres.available():
         message = "PostgreSQL server binaries (initdb/pg_ctl) are not available"
         if os.environ.get("MLLINEAGE_REQUIRE_POSTGRES") == "1":
             pytest.fail(message)
         pytest.skip(message)
     with throwaway_postgres.throwaway_cluster() as cluster:
-        yield cluster  # type: ignore[misc]
+        yield cluster
 
 
 def test_outage_gives_503_with_retry_after_and_the_collector_recovers_by_itself(

@@ -147,7 +147,7 @@ def test_kinds_come_from_facets(client: TestClient, engine: Engine) -> None:
     ]
     post(client, run_event("COMPLETE", 1, outputs=outputs))
     with engine.connect() as conn:
-        kinds = dict(conn.execute(text("SELECT name, kind FROM datasets")).all())
+        kinds: dict[str, str] = dict(conn.execute(text("SELECT name, kind FROM datasets")).all())
     assert kinds == {
         "customers": "feature_group",
         "driver_stats": "feature_group",
@@ -166,7 +166,7 @@ def versions(engine: Engine, name: str) -> list[tuple[str, str | None]]:
             ),
             {"n": name},
         ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(row[0], row[1]) for row in rows]
 
 
 def test_each_completed_run_makes_a_version_and_explicit_versions_are_kept(
@@ -219,7 +219,7 @@ def edges(engine: Engine) -> list[tuple[str, str, str]]:
                 " JOIN datasets d ON d.id = e.dataset_id ORDER BY 1, 2, 3"
             )
         ).all()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(row[0], row[1], row[2]) for row in rows]
 
 
 def test_current_edges_come_from_the_latest_completed_run(

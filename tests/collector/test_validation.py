@@ -129,7 +129,7 @@ def test_strict_mode_rejects_what_lenient_mode_only_warns_about(shared_dir: Path
 
 # --- the official facet schemas are the oracle for our pydantic facet models -------------------
 
-_POSITION_BASE = {
+_POSITION_BASE: dict[Position, str] = {
     "run": "RunFacet",
     "job": "JobFacet",
     "dataset": "DatasetFacet",
@@ -140,7 +140,8 @@ _POSITION_BASE = {
 
 def _facet_schemas(shared_dir: Path) -> tuple[Registry, dict[tuple[Position, str], str]]:
     spec = shared_dir / "openlineage-spec"
-    resources, by_key = [], {}
+    resources = []
+    by_key: dict[tuple[Position, str], str] = {}
     for path in [spec / "OpenLineage.json", *spec.glob("facets/*.json")]:
         schema = json.loads(path.read_text())
         resources.append((schema["$id"], Resource.from_contents(schema)))
@@ -177,7 +178,7 @@ def test_facet_models_agree_with_the_official_schemas(shared_dir: Path) -> None:
     known_deviation = {"dataQualityMetrics"}  # we also accept the pre-1-0-2 form (rowCount only)
     checked = 0
     for bucket in ("events", "nonconforming", "invalid"):
-        for name, payload in load_corpus(shared_dir, bucket):  # type: ignore[assignment]
+        for name, payload in load_corpus(shared_dir, bucket):
             for position, key, facet in _facets(payload):
                 model = STANDARD_FACETS[position].get(key)
                 if model is None or (position, key) not in refs or facet.get("_deleted"):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 import pytest
 from openlineage.client.serde import Serde
 
 from mllineage.emitter import (
     Feature,
+    MLLineageFeatureGroupDatasetFacet,
     annotate_dataset,
     as_input,
     as_output,
@@ -132,7 +134,10 @@ def test_feature_group_dataset() -> None:
         {"name": "tenure"},
     ]
     names = [
-        feature_group_dataset(ns, n, features=["a"]).facets["mllineage_featureGroup"].name  # type: ignore[index,attr-defined]
+        cast(
+            MLLineageFeatureGroupDatasetFacet,
+            (feature_group_dataset(ns, n, features=["a"]).facets or {})["mllineage_featureGroup"],
+        ).name
         for ns, n in [("s3://f", "offline/customers.parquet"), ("hive://h:1", "db.fs.claims")]
     ]
     assert names == ["customers.parquet", "claims"]

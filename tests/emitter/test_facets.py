@@ -94,7 +94,8 @@ POSITION = {key: "run" if key == "mllineage_training" else "dataset" for key in 
 
 def document(facet: BaseFacet) -> dict[str, Any]:
     """The facet as it goes on the wire (strict JSON)."""
-    return json.loads(json.dumps(Serde.to_dict(facet), allow_nan=False))
+    document: dict[str, Any] = json.loads(json.dumps(Serde.to_dict(facet), allow_nan=False))
+    return document
 
 
 def test_every_facet_key_is_covered() -> None:

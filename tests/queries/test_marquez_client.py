@@ -107,7 +107,7 @@ def test_lineage_through_the_client_session(live_ref_url: str) -> None:
 
     response = requests.get(
         f"{live_ref_url}/api/v1/lineage",
-        params={"nodeId": dataset_id(FG_C), "depth": 2},
+        params={"nodeId": dataset_id(FG_C), "depth": "2"},
         timeout=10,
     )
     ids = {node["id"] for node in response.json()["graph"]}
