@@ -124,6 +124,14 @@ def fresh_database(backend: Backend, label: str, workdir: Path) -> Iterator[Data
 
 def postgres_settings() -> dict[str, str]:
     """Server settings that decide what "durable" means and how fast it can be."""
-    names = ("server_version", "synchronous_commit", "fsync", "full_page_writes", "shared_buffers")
+    names = (
+        "server_version",
+        "synchronous_commit",
+        "fsync",
+        "full_page_writes",
+        "shared_buffers",
+        "max_wal_size",
+        "work_mem",
+    )
     with psycopg.connect(PG_ADMIN_DSN) as conn:
         return {n: str(conn.execute(f"SHOW {n}").fetchone()[0]) for n in names}  # type: ignore[index]

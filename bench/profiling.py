@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -20,9 +21,10 @@ def py_spy() -> str | None:
 
 
 def record(
-    pid: int, seconds: float, out: Path, *, fmt: str = "flamegraph"
+    pid: int, seconds: float | None, out: Path, *, fmt: str = "flamegraph"
 ) -> subprocess.Popen[bytes]:
-    """Start ``py-spy record`` on ``pid`` (and its worker processes) in the background."""
+    """Start ``py-spy record`` on ``pid`` (and its worker processes) in the background; without
+    ``seconds`` it runs until ``stop`` (SIGINT makes py-spy write its output)."""
     binary = py_spy()
     if binary is None:
         raise RuntimeError("py-spy is not installed (.venv/bin/pip install py-spy)")
@@ -35,14 +37,25 @@ def record(
         "--nonblocking",
         "--rate",
         "97",
-        "--duration",
-        str(max(1, round(seconds))),
+        *(["--duration", str(max(1, round(seconds)))] if seconds is not None else []),
         "--format",
         fmt,
         "--output",
         str(out),
     ]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def stop(spy: subprocess.Popen[bytes], timeout: float = 60) -> bool:
+    """Stop a ``record`` started without a duration; True when py-spy wrote its output."""
+    spy.send_signal(signal.SIGINT)
+    try:
+        spy.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+        spy.communicate()
+        return False
+    return spy.returncode == 0
 
 
 _FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::\d+)?\)$")

@@ -23,8 +23,10 @@ import httpx
 from bench.context import Context
 from bench.databases import Database, fresh_database
 from bench.import_bulk import import_available, import_graph
+from bench.pglog import SlowLog, log_slow_statements
+from bench.profiling import py_spy, record, stop, summarize
 from bench.report import Figure
-from bench.servers import collector_server
+from bench.servers import Server, collector_server
 
 WARMUP_CALLS = 3
 MAX_NODES = 100_000  # walk the whole reachable graph: a truncated answer is a cheaper answer
@@ -204,6 +206,7 @@ def bench_query(ctx: Context) -> list[Figure]:
     except RuntimeError as exc:
         return [Figure("query", f"query latency, {ctx.backend}", None, "ms", skipped=str(exc))]
     db.analyze()
+    explain = ctx.profile and log_slow_statements(db, threshold_ms=10)
     meta = ctx.meta()
     rng = random.Random(ctx.seed)
     figures: list[Figure] = []
@@ -238,10 +241,33 @@ def bench_query(ctx: Context) -> list[Figure]:
             timings = Timings()
             for _ in range(WARMUP_CALLS):
                 _time(client, kind.path, kind.params(rng), Timings())
+            evidence = _Evidence(ctx, server, kind.key, explain) if ctx.profile else None
             for _ in range(kind.calls):
                 _time(client, kind.path, kind.params(rng), timings)
             figures += _figures(ctx, kind, name, target, timings, floor_ms)
+            if evidence is not None:
+                figures[-1].detail.update(evidence.collect(db))
     return figures
+
+
+class _Evidence:
+    """py-spy of the collector and Postgres's slow-statement log around one query kind."""
+
+    def __init__(self, ctx: Context, server: Server, key: str, explain: bool) -> None:
+        self.ctx, self.key, self.explain = ctx, key, explain
+        self.raw = ctx.path(f"profile-query-{key}-{ctx.backend}.txt")
+        self.spy = record(server.pid, None, self.raw, fmt="raw") if py_spy() else None
+        self.slow = SlowLog(ctx.graph) if explain and ctx.graph is not None else None
+
+    def collect(self, db: Database) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        if self.spy is not None and stop(self.spy) and self.raw.exists():
+            summary = self.raw.with_suffix(".summary.txt")
+            summary.write_text(summarize(self.raw))
+            found["profile_summary"] = str(summary)
+        if self.slow is not None:
+            found["slow_statements"] = self.slow.summary()
+        return found
 
 
 def _target_text(kind: QueryKind) -> str:
