@@ -37,8 +37,25 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
-from mllineage.collector.db import models
 from mllineage.collector.db.engine import json_dumps
+from mllineage.collector.db.tables import (
+    column_lineage_t,
+    dataset_facets_t,
+    datasets_t,
+    digests_t,
+    events_t,
+    job_edges_t,
+    job_facets_t,
+    jobs_t,
+    namespaces_t,
+    run_facets_t,
+    run_io_t,
+    runs_t,
+    static_io_t,
+    symlinks_t,
+    tags_t,
+    versions_t,
+)
 from mllineage.collector.db.types import PreSerialized, UTCDateTime
 from mllineage.collector.ingest.fold import (
     KIND_FACETS,
@@ -55,23 +72,6 @@ from mllineage.collector.ingest.validate import ParsedEvent
 _CHUNK = 400
 _STAGE_MIN_ROWS = 64  # below this, one multi-row VALUES beats COPY's extra round trips
 T = TypeVar("T")
-
-events_t: Table = models.LineageEvent.__table__  # type: ignore[assignment]
-digests_t: Table = models.EventDigest.__table__  # type: ignore[assignment]
-namespaces_t: Table = models.Namespace.__table__  # type: ignore[assignment]
-datasets_t: Table = models.Dataset.__table__  # type: ignore[assignment]
-dataset_facets_t: Table = models.DatasetFacet.__table__  # type: ignore[assignment]
-versions_t: Table = models.DatasetVersion.__table__  # type: ignore[assignment]
-symlinks_t: Table = models.DatasetSymlink.__table__  # type: ignore[assignment]
-tags_t: Table = models.DatasetTag.__table__  # type: ignore[assignment]
-column_lineage_t: Table = models.ColumnLineage.__table__  # type: ignore[assignment]
-jobs_t: Table = models.Job.__table__  # type: ignore[assignment]
-job_facets_t: Table = models.JobFacet.__table__  # type: ignore[assignment]
-static_io_t: Table = models.JobStaticIO.__table__  # type: ignore[assignment]
-job_edges_t: Table = models.JobEdge.__table__  # type: ignore[assignment]
-runs_t: Table = models.Run.__table__  # type: ignore[assignment]
-run_facets_t: Table = models.RunFacet.__table__  # type: ignore[assignment]
-run_io_t: Table = models.RunIO.__table__  # type: ignore[assignment]
 
 
 @dataclass

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Executable,
     Select,
     String,
-    Table,
     any_,
     bindparam,
     func,
@@ -21,23 +20,43 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement
 
-from mllineage.collector.db import models
+from mllineage.collector.db.tables import (
+    column_lineage_t,
+    dataset_facets_t,
+    datasets_t,
+    events_t,
+    job_edges_t,
+    job_facets_t,
+    jobs_t,
+    namespaces_t,
+    run_facets_t,
+    run_io_t,
+    runs_t,
+    static_io_t,
+    symlinks_t,
+    tags_t,
+    versions_t,
+)
 
-namespaces_t: Table = models.Namespace.__table__  # type: ignore[assignment]
-datasets_t: Table = models.Dataset.__table__  # type: ignore[assignment]
-dataset_facets_t: Table = models.DatasetFacet.__table__  # type: ignore[assignment]
-versions_t: Table = models.DatasetVersion.__table__  # type: ignore[assignment]
-symlinks_t: Table = models.DatasetSymlink.__table__  # type: ignore[assignment]
-tags_t: Table = models.DatasetTag.__table__  # type: ignore[assignment]
-column_lineage_t: Table = models.ColumnLineage.__table__  # type: ignore[assignment]
-jobs_t: Table = models.Job.__table__  # type: ignore[assignment]
-job_facets_t: Table = models.JobFacet.__table__  # type: ignore[assignment]
-static_io_t: Table = models.JobStaticIO.__table__  # type: ignore[assignment]
-job_edges_t: Table = models.JobEdge.__table__  # type: ignore[assignment]
-runs_t: Table = models.Run.__table__  # type: ignore[assignment]
-run_facets_t: Table = models.RunFacet.__table__  # type: ignore[assignment]
-run_io_t: Table = models.RunIO.__table__  # type: ignore[assignment]
-events_t: Table = models.LineageEvent.__table__  # type: ignore[assignment]
+__all__ = [
+    "column_lineage_t",
+    "dataset_facets_t",
+    "datasets_t",
+    "events_t",
+    "fetch_in",
+    "job_edges_t",
+    "job_facets_t",
+    "jobs_t",
+    "member_of",
+    "namespaces_t",
+    "run_facets_t",
+    "run_io_t",
+    "runs_t",
+    "static_io_t",
+    "symlinks_t",
+    "tags_t",
+    "versions_t",
+]
 
 
 def member_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
