@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         max_batch=settings.ingest_max_batch,
         queue_size=settings.ingest_queue_size,
         retry_after=settings.retry_after_seconds,
+        writers=settings.writer_threads,
     )
 
     @asynccontextmanager

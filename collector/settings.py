@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     ingest_max_batch: int = Field(
         default=256, description="Most events one shared ingest transaction commits (group commit)."
     )
+    ingest_writers: int | None = Field(
+        default=None,
+        ge=1,
+        description="Writer threads sharing the ingest queue; default 2 on Postgres, 1 on SQLite "
+        "(SQLite has one writer at a time anyway).",
+    )
     ingest_queue_size: int = Field(
         default=10_000, description="Events waiting for the writer before requests get 503."
     )
@@ -77,3 +83,9 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def writer_threads(self) -> int:
+        if self.ingest_writers is not None:
+            return self.ingest_writers
+        return 1 if self.is_sqlite else 2

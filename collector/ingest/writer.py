@@ -46,7 +46,12 @@ class _Work:
 
 
 class IngestWriter:
-    """Owns the writer thread; ``submit`` (async) and ``submit_sync`` enqueue and wait."""
+    """Owns the writer threads; ``submit`` (async) and ``submit_sync`` enqueue and wait.
+
+    ``writers`` threads take batches from one queue. More than one lets a batch be written while
+    another waits for its commit (PostgreSQL); concurrent transactions that collide on a row are
+    retried (deadlock / serialization failure), so correctness does not depend on it.
+    """
 
     def __init__(
         self,
@@ -55,26 +60,35 @@ class IngestWriter:
         max_batch: int = 256,
         queue_size: int = 10_000,
         retry_after: int = 5,
+        writers: int = 1,
     ) -> None:
         self.engine = engine
         self.max_batch = max_batch
         self.retry_after = retry_after
+        self.writers = writers
         self._queue: queue.Queue[_Work | None] = queue.Queue(maxsize=queue_size)
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._partitions_month: tuple[int, int] | None = None
         self.ids = IdCache()
         self.batches_committed = 0
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="mllineage-writer", daemon=True)
-            self._thread.start()
+        if self._threads:
+            return
+        for number in range(self.writers):
+            thread = threading.Thread(
+                target=self._run, name=f"mllineage-writer-{number}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
-        if self._thread is not None:
+        """Finish what is queued, then end every writer thread."""
+        for _ in self._threads:
             self._queue.put(None)
-            self._thread.join()
-            self._thread = None
+        for thread in self._threads:
+            thread.join()
+        self._threads = []
 
     async def submit(self, events: Sequence[ParsedEvent]) -> list[Outcome]:
         """Store ``events``; resolves after their commit. Raises ``DatabaseUnavailable``."""
