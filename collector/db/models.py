@@ -294,4 +294,8 @@ class RunIO(Base):
     event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     facets: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
-    __table_args__ = (Index("ix_run_io_dataset", "dataset_id", "direction"),)
+    __table_args__ = (
+        Index("ix_run_io_dataset", "dataset_id", "direction"),
+        # Version-pinned downstream walks: which runs read exactly this version.
+        Index("ix_run_io_version", "version_id"),
+    )
