@@ -7,11 +7,11 @@ answer about N nodes costs O(1) queries, not O(N).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import Connection, Select, and_, func, select
 from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.queries.tables import (
@@ -42,12 +42,13 @@ class DatasetInfo:
 
 @dataclass(slots=True)
 class DatasetLabel:
-    """What an answer shows about a dataset node."""
+    """What an answer shows about a dataset node (``owners`` only when asked for)."""
 
     id: int
     namespace: str
     name: str
     kind: str
+    owners: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -58,6 +59,7 @@ class JobLabel:
     namespace: str
     name: str
     current_run_uuid: str | None
+    owners: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,32 +118,46 @@ def datasets(conn: Connection, ids: Iterable[int]) -> dict[int, DatasetInfo]:
     return {row[0]: DatasetInfo(*row) for row in rows}
 
 
-def dataset_labels(conn: Connection, ids: Iterable[int]) -> dict[int, DatasetLabel]:
-    rows = fetch_in(
-        conn,
-        datasets_t.c.id,
-        ids,
-        lambda cond: (
-            select(datasets_t.c.id, namespaces_t.c.name, datasets_t.c.name, datasets_t.c.kind)
-            .join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
-            .where(cond)
-        ),
-    )
-    return {row[0]: DatasetLabel(*row) for row in rows}
+def dataset_labels(
+    conn: Connection, ids: Iterable[int], *, owners: bool = False
+) -> dict[int, DatasetLabel]:
+    """Labels by id; ``owners`` also reads each dataset's ``ownership`` facet (same statement)."""
+
+    def build(cond: ColumnElement[bool]) -> Select[Any]:
+        columns = [datasets_t.c.id, namespaces_t.c.name, datasets_t.c.name, datasets_t.c.kind]
+        query = select(*columns).join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
+        if owners:
+            facet = dataset_facets_t
+            query = query.add_columns(facet.c.facet["owners"]).outerjoin(
+                facet, and_(facet.c.dataset_id == datasets_t.c.id, facet.c.key == "ownership")
+            )
+        return query.where(cond)
+
+    rows = fetch_in(conn, datasets_t.c.id, ids, build)
+    if owners:
+        return {r[0]: DatasetLabel(r[0], r[1], r[2], r[3], owner_names(r[4])) for r in rows}
+    return {r[0]: DatasetLabel(r[0], r[1], r[2], r[3]) for r in rows}
 
 
-def job_labels(conn: Connection, ids: Iterable[int]) -> dict[int, JobLabel]:
-    rows = fetch_in(
-        conn,
-        jobs_t.c.id,
-        ids,
-        lambda cond: (
-            select(jobs_t.c.id, namespaces_t.c.name, jobs_t.c.name, jobs_t.c.current_run_uuid)
-            .join(namespaces_t, namespaces_t.c.id == jobs_t.c.namespace_id)
-            .where(cond)
-        ),
-    )
-    return {row[0]: JobLabel(*row) for row in rows}
+def job_labels(
+    conn: Connection, ids: Iterable[int], *, owners: bool = False
+) -> dict[int, JobLabel]:
+    """Labels by id; ``owners`` also reads each job's ``ownership`` facet (same statement)."""
+
+    def build(cond: ColumnElement[bool]) -> Select[Any]:
+        columns = [jobs_t.c.id, namespaces_t.c.name, jobs_t.c.name, jobs_t.c.current_run_uuid]
+        query = select(*columns).join(namespaces_t, namespaces_t.c.id == jobs_t.c.namespace_id)
+        if owners:
+            facet = job_facets_t
+            query = query.add_columns(facet.c.facet["owners"]).outerjoin(
+                facet, and_(facet.c.job_id == jobs_t.c.id, facet.c.key == "ownership")
+            )
+        return query.where(cond)
+
+    rows = fetch_in(conn, jobs_t.c.id, ids, build)
+    if owners:
+        return {r[0]: JobLabel(r[0], r[1], r[2], r[3], owner_names(r[4])) for r in rows}
+    return {r[0]: JobLabel(r[0], r[1], r[2], r[3]) for r in rows}
 
 
 def jobs(conn: Connection, ids: Iterable[int]) -> dict[int, JobInfo]:
@@ -225,8 +241,15 @@ def _facets(
 
 def owners(facets: Facets | None) -> list[str]:
     """Owner names from an ``ownership`` facet, as ``type:name`` when a type is given."""
+    return owner_names(((facets or {}).get("ownership") or {}).get("owners"))
+
+
+def owner_names(listed: Any) -> list[str]:
+    """``owners`` of an ``ownership`` facet as ``type:name`` (``name`` when no type is given)."""
+    if not isinstance(listed, list):
+        return []
     result = []
-    for owner in ((facets or {}).get("ownership") or {}).get("owners") or []:
+    for owner in listed:
         if isinstance(owner, dict) and owner.get("name"):
             kind = owner.get("type")
             result.append(f"{kind}:{owner['name']}" if kind else str(owner["name"]))

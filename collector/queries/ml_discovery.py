@@ -25,7 +25,7 @@ from mllineage.collector.queries.ml_common import (
 from mllineage.collector.queries.traversal import Node, Walk, read_versions
 
 
-@dataclass(slots=True)
+@dataclass
 class LineageRow:
     node_id: str
     type: str
@@ -39,7 +39,7 @@ class LineageRow:
     path: list[str]
 
 
-@dataclass(slots=True)
+@dataclass
 class SourceRow:
     node_id: str
     namespace: str
@@ -50,7 +50,7 @@ class SourceRow:
     path: list[str]
 
 
-@dataclass(slots=True)
+@dataclass
 class FeatureGroupRow:
     node_id: str
     namespace: str
@@ -65,7 +65,7 @@ class FeatureGroupRow:
     path: list[str]
 
 
-@dataclass(slots=True)
+@dataclass
 class EndpointRef:
     node_id: str
     name: str
@@ -73,7 +73,7 @@ class EndpointRef:
     status: str | None
 
 
-@dataclass(slots=True)
+@dataclass
 class ModelRow:
     node_id: str
     namespace: str

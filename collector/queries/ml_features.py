@@ -35,7 +35,7 @@ from mllineage.collector.queries.traversal import (
 DEFAULT_KINDS = frozenset({"model"})
 
 
-@dataclass(slots=True)
+@dataclass
 class FeatureLineageRow:
     role: str  # feature | source | upstream | downstream | consumer
     node_id: str

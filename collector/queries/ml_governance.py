@@ -32,7 +32,7 @@ DEFAULT_KINDS = frozenset({"model", "endpoint"})
 NEGATIVE_VALUES = frozenset({"false", "no", "0", "none", "n"})
 
 
-@dataclass(slots=True)
+@dataclass
 class TaggedRow:
     node_id: str
     namespace: str

@@ -21,7 +21,7 @@ from mllineage.collector.queries.ml_common import (
 from mllineage.collector.queries.traversal import Node, Walk
 
 
-@dataclass(slots=True)
+@dataclass
 class ImpactRow:
     node_id: str
     type: str
@@ -45,10 +45,10 @@ def impact(conn: Connection, *, node_id: str, options: Options) -> Answer[Impact
     """
     start = start_of(conn, node_id, options)
     walked = walks(conn, start, "downstream", options)
-    labels = Labels(conn, all_nodes(walked))
+    labels = Labels(conn, all_nodes(walked), owners=True)
     kinds = {n: _kind(labels, n) for n, _ in reached(walked)}
     found = [(n, w) for n, w in reached(walked) if options.keeps(kinds[n])]
-    owners = _owners(conn, labels, [n for n, _ in found])
+    owners = _owners(labels, [n for n, _ in found])
     last_runs = _last_runs(conn, job_runs(conn, start, labels), walked, [n for n, _ in found])
     rows = []
     for node, one in found:
@@ -81,13 +81,12 @@ def _kind(labels: Labels, node: Node) -> str:
     return "job" if node.type in ("job", "run") else labels.kind(node)
 
 
-def _owners(conn: Connection, labels: Labels, nodes: list[Node]) -> dict[Node, list[str]]:
-    datasets = {n: d.id for n in nodes if (d := labels.dataset_of(n))}
-    jobs = {n: j.id for n in nodes if (j := labels.job_of(n))}
-    dataset_facets = details.dataset_facets(conn, set(datasets.values()), ["ownership"])
-    job_facets = details.job_facets(conn, set(jobs.values()), ["ownership"])
-    found = {n: details.owners(dataset_facets.get(i)) for n, i in datasets.items()}
-    found.update({n: details.owners(job_facets.get(i)) for n, i in jobs.items()})
+def _owners(labels: Labels, nodes: list[Node]) -> dict[Node, list[str]]:
+    found: dict[Node, list[str]] = {}
+    for node in nodes:
+        owner = labels.dataset_of(node) or labels.job_of(node)
+        if owner is not None:
+            found[node] = owner.owners
     return found
 
 

@@ -38,7 +38,7 @@ from mllineage.collector.queries.traversal import (
 )
 
 
-@dataclass(slots=True)
+@dataclass
 class ChainRow:
     node_id: str
     type: str
@@ -54,7 +54,7 @@ class ChainRow:
     path: list[str]
 
 
-@dataclass(slots=True)
+@dataclass
 class VersionRef:
     node_id: str
     namespace: str
@@ -65,7 +65,7 @@ class VersionRef:
     producing_run_id: str | None
 
 
-@dataclass(slots=True)
+@dataclass
 class AuditEvent:
     event_type: str | None
     event_time: datetime
@@ -73,7 +73,7 @@ class AuditEvent:
     payload: dict[str, Any]
 
 
-@dataclass(slots=True)
+@dataclass
 class AuditRow:
     node_id: str
     namespace: str
