@@ -9,6 +9,8 @@ line number and skipped; they never abort the import or touch what is stored.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -65,26 +67,67 @@ def import_ndjson(
     batch_size: int = 2000,
     validator: EventValidator | None = None,
 ) -> ImportReport:
-    """Import ``path`` (NDJSON, one event per line; ``-`` is not supported here) into ``engine``."""
+    """Import ``path`` (NDJSON, one event per line; ``-`` is not supported here) into ``engine``.
+
+    Reading and validating the next batch overlaps with storing the previous one (a writer
+    thread; the database driver releases the GIL while it waits for the server). Batches are
+    stored in file order, one transaction each; the first storage error stops the import and is
+    raised, with every batch before it committed.
+    """
     tune_for_ingestion()
     report = ImportReport()
-    ids = IdCache()
     started = time.perf_counter()
-    with path.open("rb") as handle:
+    with path.open("rb") as handle, _BatchWriter(engine, report) as writer:
         batch: list[ParsedEvent] = []
         for parsed in read_ndjson(handle, validator or EventValidator(), report):
             batch.append(parsed)
             if len(batch) >= batch_size:
-                _store(engine, batch, report, ids)
+                writer.put(batch)
                 batch = []
         if batch:
-            _store(engine, batch, report, ids)
+            writer.put(batch)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _store(engine: Engine, batch: list[ParsedEvent], report: ImportReport, ids: IdCache) -> None:
-    new = store_committed(engine, batch, ids)
-    stored = sum(new)
-    report.stored += stored
-    report.duplicates += len(new) - stored
+class _BatchWriter:
+    """Stores batches in order on one background thread; at most two wait in its queue."""
+
+    def __init__(self, engine: Engine, report: ImportReport) -> None:
+        self.engine = engine
+        self.report = report
+        self.ids = IdCache()
+        self.error: BaseException | None = None
+        self._queue: queue.Queue[list[ParsedEvent] | None] = queue.Queue(maxsize=2)
+        self._thread = threading.Thread(target=self._run, name="mllineage-import", daemon=True)
+
+    def __enter__(self) -> _BatchWriter:
+        self._thread.start()
+        return self
+
+    def put(self, batch: list[ParsedEvent]) -> None:
+        self._raise_error()
+        self._queue.put(batch)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if exc_info[0] is None:
+            self._raise_error()
+
+    def _raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while (batch := self._queue.get()) is not None:
+            if self.error is not None:
+                continue  # drain: the reader stops at its next put
+            try:
+                new = store_committed(self.engine, batch, self.ids)
+            except BaseException as exc:  # re-raised in the reading thread
+                self.error = exc
+                continue
+            stored = sum(new)
+            self.report.stored += stored
+            self.report.duplicates += len(new) - stored

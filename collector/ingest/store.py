@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar, cast
 
+import orjson
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -70,7 +71,6 @@ from mllineage.collector.ingest.fold import (
 from mllineage.collector.ingest.validate import ParsedEvent
 
 _CHUNK = 400
-_STAGE_MIN_ROWS = 64  # below this, one multi-row VALUES beats COPY's extra round trips
 T = TypeVar("T")
 
 
@@ -158,30 +158,21 @@ class _Writer:
         self.known = known
         self.learned = IdCache()
 
-    def insert(self, table: Table) -> postgresql.Insert:
-        """``INSERT`` with ``ON CONFLICT`` support; SQLite's has the same interface."""
-        if self.dialect == "postgresql":
-            return postgresql.insert(table)
-        return cast(postgresql.Insert, sqlite.insert(table))
-
     def write(
         self,
         table: Table,
         rows: list[dict[str, Any]],
-        clause: Callable[[postgresql.Insert], Executable] = lambda stmt: stmt,
+        clause: Clause = None,
     ) -> list[tuple[Any, ...]]:
         """Insert ``rows`` (all with the same keys) with the ``ON CONFLICT``/``RETURNING`` that
-        ``clause`` adds. Large row sets on PostgreSQL go ``COPY`` -> temporary staging table ->
-        ``INSERT ... SELECT``, which costs a fraction of a many-row ``VALUES`` statement."""
-        if self.dialect != "postgresql" or len(rows) < _STAGE_MIN_ROWS:
-            result = self.conn.execute(clause(self.insert(table)), rows)
+        ``clause`` adds. On PostgreSQL the rows travel as one JSON document expanded by
+        ``jsonb_to_recordset`` (``INSERT ... SELECT``): one bind parameter whatever the row count,
+        which costs a fraction of a many-row ``VALUES`` statement or ``executemany``."""
+        if self.dialect != "postgresql":
+            result = self.conn.execute(_sqlite_insert(table, clause), rows)
         else:
-            columns = list(rows[0])
-            stage = self._stage(table, columns, rows)
-            select_staged = select(*(stage.c[c] for c in columns))
-            result = self.conn.execute(
-                clause(postgresql.insert(table).from_select(columns, select_staged))
-            )
+            statement = _recordset_insert(table, tuple(rows[0]), clause)
+            result = self.conn.execute(statement, {"rows": _rows_json(rows)})
         return [tuple(row) for row in result] if result.returns_rows else []
 
     def execute_from(
@@ -191,31 +182,14 @@ class _Writer:
         build: Callable[[Any], Executable],
     ) -> None:
         """Run the statement ``build(columns)`` once per row, set-based: ``columns`` are the
-        columns of ``source`` (shape of ``rows``), a staged table on PostgreSQL when there are
-        many rows, else bind parameters of an executemany."""
-        if self.dialect != "postgresql" or len(rows) < _STAGE_MIN_ROWS:
-            params = _BindSource(source)
-            self.conn.execute(build(params), [{f"b_{k}": v for k, v in r.items()} for r in rows])
+        columns of ``source`` (shape of ``rows``): a ``jsonb_to_recordset`` of the rows on
+        PostgreSQL, else bind parameters of an executemany."""
+        if self.dialect != "postgresql":
+            statement = _bound_statement(source, build)
+            self.conn.execute(statement, [{f"b_{k}": v for k, v in r.items()} for r in rows])
             return
-        stage = self._stage(source, list(rows[0]), rows)
-        self.conn.execute(build(stage.c))
-
-    def _stage(self, table: Table, columns: list[str], rows: list[dict[str, Any]]) -> Table:
-        """COPY ``rows`` into this transaction's temporary staging table shaped like ``table``."""
-        name = f"_stage_{table.name}_{len(columns)}"
-        names = ", ".join(columns)
-        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        definition = ", ".join(
-            f"{c} {table.c[c].type.compile(dialect=self.conn.dialect)}" for c in columns
-        )
-        # Not cached per connection: a rolled-back transaction takes the table with it.
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({definition}) ON COMMIT DELETE ROWS"
-        )
-        with cursor.copy(f"COPY {name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
-        return _stage_table(name, table, tuple(columns))
+        statement = _recordset_statement(source, tuple(rows[0]), build)
+        self.conn.execute(statement, {"rows": _rows_json(rows)})
 
     # -- raw log ---------------------------------------------------------------------------------
 
@@ -231,9 +205,7 @@ class _Writer:
         claimed = self.write(
             digests_t,
             [{"event_hash": d, "received_at": received_at} for d in sorted(distinct)],
-            lambda stmt: stmt.on_conflict_do_nothing(index_elements=["event_hash"]).returning(
-                digests_t.c.event_hash
-            ),
+            _claim_digests,
         )
         fresh = {bytes(row[0]) for row in claimed}
         if fresh:
@@ -268,7 +240,7 @@ class _Writer:
         self.write(
             namespaces_t,
             [{"name": name, "created_at": now} for name in unknown],
-            lambda stmt: stmt.on_conflict_do_nothing(index_elements=["name"]),
+            _do_nothing_on("name"),
         )
         for chunk in _chunks(unknown):
             query = select(namespaces_t.c.name, namespaces_t.c.id).where(
@@ -324,7 +296,7 @@ class _Writer:
             self.write(
                 datasets_t,
                 unknown,
-                lambda stmt: stmt.on_conflict_do_nothing(index_elements=["namespace_id", "name"]),
+                _do_nothing_on("namespace_id", "name"),
             )
         if written:
             self.write(datasets_t, written, _touch_updated_at(datasets_t))
@@ -377,34 +349,8 @@ class _Writer:
         """
         if not rows:
             return []
-        facet_t = _FACET_SOURCES[table.name]
-
-        def content_changes(stmt: postgresql.Insert) -> Executable:
-            new, old = stmt.excluded, table.c
-            return stmt.on_conflict_do_update(
-                index_elements=[owner_column, "key"],
-                set_={
-                    "event_time": new.event_time,
-                    "event_hash": new.event_hash,
-                    "facet": new.facet,
-                },
-                where=and_(_newer(new, old), old.facet.is_distinct_from(new.facet)),
-            ).returning(old[owner_column], old.key)
-
+        content_changes = _facet_content_changes(table, owner_column)
         changed = [(row[0], row[1]) for row in self.write(table, rows, content_changes)]
-
-        def stamp_only(source: Any) -> Executable:
-            old = table.c
-            return (
-                update(table)
-                .where(
-                    old[owner_column] == source.owner,
-                    old.key == source.key,
-                    _newer(source, old),
-                )
-                .values(event_time=source.event_time, event_hash=source.event_hash)
-            )
-
         moved = set(changed)
         stamps = [
             {
@@ -417,7 +363,8 @@ class _Writer:
             if (r[owner_column], r["key"]) not in moved
         ]
         if stamps:
-            self.execute_from(facet_t, stamps, stamp_only)
+            stamp_only = _facet_stamp_only(table, owner_column)
+            self.execute_from(_FACET_SOURCES[table.name], stamps, stamp_only)
         return changed
 
     def upsert_dataset_facets(self, fold: BatchFold, dataset_ids: dict[DatasetKey, int]) -> None:
@@ -541,27 +488,8 @@ class _Writer:
             for (ns, name, version), v in sorted(fold.versions.items())
         ]
 
-        def producer_then_latest(stmt: postgresql.Insert) -> Executable:
-            new, old = stmt.excluded, versions_t.c
-            # The producer's report outranks a reader's sighting; then the latest event wins.
-            outranks = or_(
-                and_(new.run_uuid.is_not(None), old.run_uuid.is_(None)),
-                and_(new.run_uuid.is_(None) == old.run_uuid.is_(None), _newer(new, old)),
-            )
-            return stmt.on_conflict_do_update(
-                index_elements=["dataset_id", "version"],
-                set_={
-                    "created_at": _least(new.created_at, old.created_at),
-                    "run_uuid": _case(outranks, new.run_uuid, old.run_uuid),
-                    "facets": _case(outranks, new.facets, old.facets),
-                    "event_time": _case(outranks, new.event_time, old.event_time),
-                    "event_hash": _case(outranks, new.event_hash, old.event_hash),
-                },
-            )
-
-        self.write(versions_t, rows, producer_then_latest)
-        keys = [(row["dataset_id"], row["version"]) for row in rows]
-        return self.lookup_ids(versions_t, ("dataset_id", "version"), keys)
+        written = self.write(versions_t, rows, _producer_then_latest)
+        return {(dataset_id, version): id_ for dataset_id, version, id_ in written}
 
     def upsert_job_facets(self, fold: BatchFold, job_ids: dict[JobKey, int]) -> None:
         values = {(job_ids[(ns, name)], key): v for (ns, name, key), v in fold.job_facets.items()}
@@ -689,7 +617,7 @@ class _Writer:
             }
             for job_ns, job_name, direction, ds_ns, ds_name in sorted(fold.static_io)
         ]
-        self.write(static_io_t, rows, lambda stmt: stmt.on_conflict_do_nothing())
+        self.write(static_io_t, rows, _do_nothing_on())
 
     def update_current_runs(
         self,
@@ -763,10 +691,110 @@ class _Writer:
             )
 
 
+#: Adds ``ON CONFLICT``/``RETURNING`` to a plain ``INSERT``; ``None`` adds nothing. Statements
+#: are cached per clause, so clauses must be module-level functions or cached factories.
+Clause = Callable[[postgresql.Insert], Executable] | None
+
+
 @cache
-def _stage_table(name: str, table: Table, columns: tuple[str, ...]) -> Table:
-    """One ``Table`` object per staging table, so SQLAlchemy's statement cache hits."""
-    return Table(name, MetaData(), *(Column(c, table.c[c].type) for c in columns))
+def _sqlite_insert(table: Table, clause: Clause) -> Executable:
+    statement = cast(postgresql.Insert, sqlite.insert(table))
+    return clause(statement) if clause else statement
+
+
+@cache
+def _recordset_insert(table: Table, columns: tuple[str, ...], clause: Clause) -> Executable:
+    """``INSERT INTO table (columns) SELECT columns FROM jsonb_to_recordset(:rows)`` + clause."""
+    source = _recordset(table, columns)
+    statement = postgresql.insert(table).from_select(columns, select(*source.c))
+    return clause(statement) if clause else statement
+
+
+@cache
+def _bound_statement(source: Table, build: Callable[[Any], Executable]) -> Executable:
+    return build(_BindSource(source))
+
+
+@cache
+def _recordset_statement(
+    source: Table, columns: tuple[str, ...], build: Callable[[Any], Executable]
+) -> Executable:
+    return build(_recordset(source, columns).c)
+
+
+def _claim_digests(stmt: postgresql.Insert) -> Executable:
+    return stmt.on_conflict_do_nothing(index_elements=["event_hash"]).returning(
+        digests_t.c.event_hash
+    )
+
+
+@cache
+def _do_nothing_on(*index_elements: str) -> Clause:
+    """``ON CONFLICT (index_elements) DO NOTHING`` (any conflict when none are named)."""
+
+    def clause(stmt: postgresql.Insert) -> Executable:
+        return stmt.on_conflict_do_nothing(index_elements=list(index_elements) or None)
+
+    return clause
+
+
+@cache
+def _facet_content_changes(table: Table, owner_column: str) -> Clause:
+    """Upsert a facet row when it is newer *and* its content differs; returns (owner, key)."""
+
+    def clause(stmt: postgresql.Insert) -> Executable:
+        new, old = stmt.excluded, table.c
+        return stmt.on_conflict_do_update(
+            index_elements=[owner_column, "key"],
+            set_={"event_time": new.event_time, "event_hash": new.event_hash, "facet": new.facet},
+            where=and_(_newer(new, old), old.facet.is_distinct_from(new.facet)),
+        ).returning(old[owner_column], old.key)
+
+    return clause
+
+
+@cache
+def _facet_stamp_only(table: Table, owner_column: str) -> Callable[[Any], Executable]:
+    """Move a facet row's stamp forward (same content seen in a newer event)."""
+
+    def build(source: Any) -> Executable:
+        old = table.c
+        return (
+            update(table)
+            .where(old[owner_column] == source.owner, old.key == source.key, _newer(source, old))
+            .values(event_time=source.event_time, event_hash=source.event_hash)
+        )
+
+    return build
+
+
+@cache
+def _recordset(table: Table, columns: tuple[str, ...]) -> Any:
+    """``jsonb_to_recordset(:rows) AS r(column type, ...)`` shaped like ``columns`` of ``table``;
+    one object per shape, so SQLAlchemy's statement cache hits."""
+    return (
+        func.jsonb_to_recordset(bindparam("rows", type_=postgresql.JSONB))
+        .table_valued(*(Column(c, table.c[c].type) for c in columns))
+        .render_derived(name="r", with_types=True)
+    )
+
+
+def _rows_json(rows: list[dict[str, Any]]) -> PreSerialized:
+    """``rows`` as one JSON array for ``_recordset``: bytes as bytea hex text, JSON already
+    serialised (``PreSerialized``) embedded as is, datetimes as RFC 3339."""
+    return PreSerialized(
+        orjson.dumps(rows, default=_json_default, option=orjson.OPT_PASSTHROUGH_SUBCLASS).decode()
+    )
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "\\x" + value.hex()
+    if isinstance(value, PreSerialized):
+        return orjson.Fragment(str.__str__(value))
+    if isinstance(value, str):
+        return str.__str__(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 class _BindSource:
@@ -841,7 +869,8 @@ def _advance_current_run(source: Any) -> Executable:
     )
 
 
-def _touch_updated_at(table: Table) -> Callable[[postgresql.Insert], Executable]:
+@cache
+def _touch_updated_at(table: Table) -> Clause:
     """Upsert that only moves ``updated_at`` forward."""
 
     def clause(stmt: postgresql.Insert) -> Executable:
@@ -852,6 +881,26 @@ def _touch_updated_at(table: Table) -> Callable[[postgresql.Insert], Executable]
         )
 
     return clause
+
+
+def _producer_then_latest(stmt: postgresql.Insert) -> Executable:
+    """Upsert a dataset version; returns (dataset_id, version, id) of every row given."""
+    new, old = stmt.excluded, versions_t.c
+    # The producer's report outranks a reader's sighting; then the latest event wins.
+    outranks = or_(
+        and_(new.run_uuid.is_not(None), old.run_uuid.is_(None)),
+        and_(new.run_uuid.is_(None) == old.run_uuid.is_(None), _newer(new, old)),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["dataset_id", "version"],
+        set_={
+            "created_at": _least(new.created_at, old.created_at),
+            "run_uuid": _case(outranks, new.run_uuid, old.run_uuid),
+            "facets": _case(outranks, new.facets, old.facets),
+            "event_time": _case(outranks, new.event_time, old.event_time),
+            "event_hash": _case(outranks, new.event_hash, old.event_hash),
+        },
+    ).returning(old.dataset_id, old.version, old.id)  # every row: the update has no WHERE
 
 
 def _merge_run(stmt: postgresql.Insert) -> Executable:

@@ -42,7 +42,7 @@ def test_invalid_ml_facet_is_stored_with_a_located_warning(
     locs = {w["loc"] for w in warnings}
     assert "/outputs/0/facets/mllineage_model" in locs  # 'version' is a required property
     assert "/outputs/0/facets/mllineage_model/metrics" in locs
-    assert any("'version' is a required property" in w["msg"] for w in warnings)
+    assert any('"version" is a required property' in w["msg"] for w in warnings)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM lineage_events")).scalar_one() == 1
 
