@@ -209,7 +209,7 @@ def runs(conn: Connection, uuids: Iterable[str]) -> dict[str, RunInfo]:
 def dataset_facets(
     conn: Connection, ids: Iterable[int], keys: Sequence[str] | None = None
 ) -> dict[int, Facets]:
-    """Current (not retracted) facets per dataset, optionally only ``keys``."""
+    """Current (not retracted) facets per dataset, in key order, optionally only ``keys``."""
     return _facets(conn, dataset_facets_t, dataset_facets_t.c.dataset_id, ids, keys)
 
 
@@ -233,7 +233,9 @@ def _facets(
         return query.where(table.c.key.in_(list(keys))) if keys is not None else query
 
     found: dict[Any, Facets] = {}
-    for owner_id, key, facet in fetch_in(conn, owner, ids, build):
+    rows = fetch_in(conn, owner, ids, build)
+    rows.sort(key=lambda row: row[1])  # facets in key order, whatever order the plan returns
+    for owner_id, key, facet in rows:
         if isinstance(facet, dict):
             found.setdefault(owner_id, {})[key] = facet
     return found

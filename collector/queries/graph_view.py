@@ -171,11 +171,15 @@ class Labels:
 def graph_of(labels: Labels, nodes: Iterable[Node], edges: Iterable[Edge]) -> GraphView:
     """The graph of ``nodes`` and the ``edges`` between them, in a stable order."""
     kept = set(nodes)
-    views = sorted((labels.view(n) for n in kept), key=lambda v: (v.type, v.id))
-    edge_views = sorted(
-        (labels.edge(e) for e in set(edges) if e.origin in kept and e.destination in kept),
-        key=lambda e: (e.origin, e.destination, e.run_id or ""),
-    )
+    view = labels.view
+    views = [view(n) for n in kept]
+    views.sort(key=lambda v: (v.type, v.id))
+    edge_views = [
+        EdgeView(view(e.origin).id, view(e.destination).id, e.run)
+        for e in set(edges)
+        if e.origin in kept and e.destination in kept
+    ]
+    edge_views.sort(key=lambda e: (e.origin, e.destination, e.run_id or ""))
     return GraphView(views, edge_views)
 
 

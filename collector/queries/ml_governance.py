@@ -89,17 +89,20 @@ def tagged(
         depth=options.depth,
         max_pairs=options.max_nodes * 20,
     )
-    labels = Labels(conn, {node for node, _ in spread.depth} | set(origins))
+    labels = Labels(conn, spread.nodes() | set(origins))
     kinds = options.kinds or DEFAULT_KINDS
     rows: list[TaggedRow] = []
-    paths: list[list[Node]] = []
-    for (node, origin), hops in sorted(spread.depth.items(), key=lambda i: (i[1], i[0])):
-        if labels.kind(node) not in kinds:
-            continue
-        path = spread.path(node, origin)
-        paths.append(path)
+    steps: set[tuple[Node, Node]] = set()
+    tagged_by = {o: _tagging(labels, o, fields, values) for o, (fields, values) in origins.items()}
+    ids: dict[Node, str] = {}
+    for node, origin, hops in spread.pairs(keep=lambda n: labels.kind(n) in kinds):
+        path = spread.path(node, origin, hops)
+        for step in path:
+            if step not in ids:
+                ids[step] = labels.node_id(step)
+        steps.update(pairwise(path))
         view = labels.view(node)
-        fields, values = origins[origin]
+        tagged_id, tag_values, tagged_fields = tagged_by[origin]
         rows.append(
             TaggedRow(
                 node_id=view.id,
@@ -107,17 +110,23 @@ def tagged(
                 name=view.name,
                 kind=view.kind,
                 tag_key=key,
-                tag_values=sorted(values),
-                tagged_node_id=labels.node_id(origin),
-                tagged_fields=sorted(fields),
+                tag_values=tag_values,
+                tagged_node_id=tagged_id,
+                tagged_fields=tagged_fields,
                 depth=hops,
-                path=labels.path(path),
+                path=[ids[step] for step in path],
             )
         )
     rows.sort(key=lambda r: (r.node_id, r.depth, r.tagged_node_id))
-    edges = {Edge(a, b, _run_of(a, b)) for path in paths for a, b in pairwise(path)}
-    nodes = {n for path in paths for n in path}
-    return Answer(rows, graph_of(labels, nodes, edges), spread.truncated)
+    edges = {Edge(a, b, _run_of(a, b)) for a, b in steps}
+    return Answer(rows, graph_of(labels, ids, edges), spread.truncated)
+
+
+def _tagging(
+    labels: Labels, origin: Node, fields: set[str], values: set[str]
+) -> tuple[str, list[str], list[str]]:
+    """(tagged node id, tag values, tagged fields) of one origin, shared by its rows."""
+    return labels.node_id(origin), sorted(values), sorted(fields)
 
 
 def _all_versions(conn: Connection, datasets: list[Node]) -> dict[Node, Node]:

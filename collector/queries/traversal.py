@@ -40,12 +40,12 @@ it is symlinked with.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Connection, Select, and_, case, exists, func, select, tuple_
+from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.queries.tables import (
@@ -54,6 +54,7 @@ from mllineage.collector.queries.tables import (
     fetch_in,
     job_edges_t,
     jobs_t,
+    member_of,
     namespaces_t,
     run_io_t,
     runs_t,
@@ -448,6 +449,9 @@ def latest_runs_as_of(conn: Connection, job_ids: Sequence[int], as_of: datetime)
 class VersionGraph(Graph):
     """Dataset versions and runs (see the module docstring)."""
 
+    def __init__(self) -> None:
+        self._has_symlinks: bool | None = None
+
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
         versions = [int(n.id) for n in frontier if n.type == "version"]
         plain = [int(n.id) for n in frontier if n.type == "dataset"]
@@ -456,7 +460,7 @@ class VersionGraph(Graph):
         if direction == "upstream":
             for vid, run_uuid in producing_runs(conn, versions):
                 hops.append((version(vid), run(run_uuid), run_uuid))
-            for run_uuid, target in read_versions(conn, runs):
+            for run_uuid, target in read_versions(conn, runs, symlinks=self._symlinks(conn)):
                 hops.append((run(run_uuid), target, run_uuid))
         else:
             for run_uuid, target in self._readers(conn, versions, plain):
@@ -464,6 +468,11 @@ class VersionGraph(Graph):
             for run_uuid, target in written_versions(conn, runs):
                 hops.append((run(run_uuid), target, run_uuid))
         return hops
+
+    def _symlinks(self, conn: Connection) -> bool:
+        if self._has_symlinks is None:
+            self._has_symlinks = symlinks_exist(conn)
+        return self._has_symlinks
 
     def _readers(
         self, conn: Connection, versions: list[int], plain: list[int]
@@ -480,6 +489,24 @@ class VersionGraph(Graph):
             ),
         )
         found = [(r, version(v)) for r, v in exact]
+        if self._symlinks(conn):
+            unpinned = self._unpinned_via_symlinks(conn, versions, plain)
+        else:
+            unpinned = _unpinned_reads(conn, versions, plain)
+        wanted = set(versions)
+        plain_set = set(plain)
+        for run_uuid, target in unpinned:
+            if (target.type == "version" and int(target.id) in wanted) or (
+                target.type == "dataset" and int(target.id) in plain_set
+            ):
+                found.append((run_uuid, target))
+        return found
+
+    def _unpinned_via_symlinks(
+        self, conn: Connection, versions: list[int], plain: list[int]
+    ) -> list[tuple[str, Node]]:
+        """What the runs reading these datasets (or datasets symlinked with them) without a
+        version resolved their reads to."""
         owners = fetch_in(
             conn,
             versions_t.c.id,
@@ -497,14 +524,30 @@ class VersionGraph(Graph):
                 cond, run_io_t.c.direction == "in", run_io_t.c.version_id.is_(None)
             ),
         )
-        wanted = set(versions)
-        plain_set = set(plain)
-        for run_uuid, target in read_versions(conn, sorted({row[0] for row in unpinned})):
-            if (target.type == "version" and int(target.id) in wanted) or (
-                target.type == "dataset" and int(target.id) in plain_set
-            ):
-                found.append((run_uuid, target))
-        return found
+        return read_versions(conn, sorted({row[0] for row in unpinned}), symlinks=True)
+
+
+def _unpinned_reads(
+    conn: Connection, versions: list[int], plain: list[int]
+) -> list[tuple[str, Node]]:
+    """(run, what it read) for reads without a version of these versions' datasets or of the
+    ``plain`` datasets, resolved as ``read_versions`` does (no symlinks): one statement."""
+    dataset_id = run_io_t.c.dataset_id
+    of_dataset: list[ColumnElement[bool]] = []
+    if versions:
+        owners = select(versions_t.c.dataset_id).where(member_of(conn, versions_t.c.id, versions))
+        of_dataset.append(dataset_id.in_(owners))
+    if plain:
+        of_dataset.append(member_of(conn, dataset_id, plain))
+    rows = conn.execute(
+        select(run_io_t.c.run_uuid, dataset_id, _version_at_start())
+        .select_from(run_io_t)
+        .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
+        .where(or_(*of_dataset), run_io_t.c.direction == "in", run_io_t.c.version_id.is_(None))
+    )
+    return [
+        (run_uuid, version(vid) if vid is not None else dataset(ds)) for run_uuid, ds, vid in rows
+    ]
 
 
 def producing_runs(conn: Connection, version_ids: Sequence[int]) -> list[tuple[int, str]]:
@@ -546,28 +589,57 @@ def producing_runs(conn: Connection, version_ids: Sequence[int]) -> list[tuple[i
     return found
 
 
-def read_versions(conn: Connection, run_uuids: Sequence[str]) -> list[tuple[str, Node]]:
+def read_versions(
+    conn: Connection, run_uuids: Sequence[str], *, symlinks: bool | None = None
+) -> list[tuple[str, Node]]:
     """(run, version it read): the named version, else the dataset's latest version created at or
-    before the run started, else the unversioned ``dataset`` node."""
+    before the run started, else the unversioned ``dataset`` node. One statement, plus symlink
+    lookups for reads that found no version when ``symlinks`` (checked when None) exist."""
     rows = fetch_in(
         conn,
         run_io_t.c.run_uuid,
         run_uuids,
-        lambda cond: select(
-            run_io_t.c.run_uuid, run_io_t.c.dataset_id, run_io_t.c.version_id
-        ).where(cond, run_io_t.c.direction == "in"),
+        lambda cond: (
+            select(
+                run_io_t.c.run_uuid,
+                run_io_t.c.dataset_id,
+                run_io_t.c.version_id,
+                case((run_io_t.c.version_id.is_(None), _version_at_start()), else_=None),
+            )
+            .select_from(run_io_t)
+            .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
+            .where(cond, run_io_t.c.direction == "in")
+        ),
     )
-    found: list[tuple[str, Node]] = [(r, version(v)) for r, _, v in rows if v is not None]
-    unpinned = {(r, ds) for r, ds, v in rows if v is None}
-    if unpinned:
-        resolved = _versions_at_start(conn, sorted({r for r, _ in unpinned}))
-        missing = [pair for pair in unpinned if pair not in resolved]
-        if missing:
-            resolved.update(_versions_via_symlinks(conn, missing))
-        for run_uuid, dataset_id in sorted(unpinned):
-            vid = resolved.get((run_uuid, dataset_id))
-            found.append((run_uuid, version(vid) if vid is not None else dataset(dataset_id)))
+    found: list[tuple[str, Node]] = [(r, version(v)) for r, _, v, _ in rows if v is not None]
+    unpinned = {(r, ds): at_start for r, ds, v, at_start in rows if v is None}
+    missing = [pair for pair, vid in unpinned.items() if vid is None]
+    if missing and (symlinks if symlinks is not None else symlinks_exist(conn)):
+        unpinned.update(_versions_via_symlinks(conn, missing))
+    for run_uuid, dataset_id in sorted(unpinned):
+        vid = unpinned[(run_uuid, dataset_id)]
+        found.append((run_uuid, version(vid) if vid is not None else dataset(dataset_id)))
     return found
+
+
+def _version_at_start() -> Any:
+    """Correlated scalar subquery: the latest version of ``run_io.dataset_id`` created at or
+    before ``runs`` started (latest creation time, then highest id)."""
+    started = func.coalesce(runs_t.c.started_at, runs_t.c.first_event_time)
+    latest = versions_t.alias("latest")
+    return (
+        select(latest.c.id)
+        .where(latest.c.dataset_id == run_io_t.c.dataset_id, latest.c.created_at <= started)
+        .order_by(latest.c.created_at.desc(), latest.c.id.desc())
+        .limit(1)
+        .correlate(run_io_t, runs_t)
+        .scalar_subquery()
+    )
+
+
+def symlinks_exist(conn: Connection) -> bool:
+    """Whether any dataset declares a symlink (else symlink lookups can be skipped)."""
+    return bool(conn.execute(select(exists().select_from(symlinks_t))).scalar())
 
 
 def _versions_via_symlinks(
@@ -621,60 +693,33 @@ def symlink_partners(conn: Connection, ids: Iterable[int]) -> dict[int, set[int]
     return partners
 
 
-def _versions_at_start(conn: Connection, run_uuids: Sequence[str]) -> dict[tuple[str, int], int]:
-    """For each unversioned read of these runs: the latest version created by the run's start."""
-    started = func.coalesce(runs_t.c.started_at, runs_t.c.first_event_time)
-    order = func.row_number().over(
-        partition_by=(run_io_t.c.run_uuid, run_io_t.c.dataset_id),
-        order_by=(versions_t.c.created_at.desc(), versions_t.c.id.desc()),
-    )
-
-    def build(cond: ColumnElement[bool]) -> Select[tuple[str, int, int]]:
-        ranked = (
-            select(run_io_t.c.run_uuid, run_io_t.c.dataset_id, versions_t.c.id, order.label("rn"))
-            .select_from(run_io_t)
-            .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
-            .join(
-                versions_t,
-                and_(
-                    versions_t.c.dataset_id == run_io_t.c.dataset_id,
-                    versions_t.c.created_at <= started,
-                ),
-            )
-            .where(cond, run_io_t.c.direction == "in", run_io_t.c.version_id.is_(None))
-            .subquery()
-        )
-        return select(ranked.c.run_uuid, ranked.c.dataset_id, ranked.c.id).where(ranked.c.rn == 1)
-
-    rows = fetch_in(conn, run_io_t.c.run_uuid, run_uuids, build)
-    return {(r, ds): vid for r, ds, vid in rows}
-
-
 def written_versions(conn: Connection, run_uuids: Sequence[str]) -> list[tuple[str, Node]]:
     """(run, version it wrote): the named version, else the version it produced, else the
-    unversioned ``dataset`` node (a run that has not completed)."""
+    unversioned ``dataset`` node (a run that has not completed). One statement."""
+    produced = versions_t.alias("produced")
+    own_version = (
+        select(func.max(produced.c.id))
+        .where(
+            produced.c.run_uuid == run_io_t.c.run_uuid,
+            produced.c.dataset_id == run_io_t.c.dataset_id,
+        )
+        .correlate(run_io_t)
+        .scalar_subquery()
+    )
     rows = fetch_in(
         conn,
         run_io_t.c.run_uuid,
         run_uuids,
         lambda cond: select(
-            run_io_t.c.run_uuid, run_io_t.c.dataset_id, run_io_t.c.version_id
+            run_io_t.c.run_uuid,
+            run_io_t.c.dataset_id,
+            func.coalesce(run_io_t.c.version_id, own_version),
         ).where(cond, run_io_t.c.direction == "out"),
     )
-    produced = fetch_in(
-        conn,
-        versions_t.c.run_uuid,
-        [r for r, _, v in rows if v is None],
-        lambda cond: select(versions_t.c.run_uuid, versions_t.c.dataset_id, versions_t.c.id).where(
-            cond
-        ),
-    )
-    by_run = {(r, ds): vid for r, ds, vid in produced}
-    found: list[tuple[str, Node]] = []
-    for run_uuid, dataset_id, named in rows:
-        vid = named if named is not None else by_run.get((run_uuid, dataset_id))
-        found.append((run_uuid, version(vid) if vid is not None else dataset(dataset_id)))
-    return found
+    return [
+        (run_uuid, version(vid) if vid is not None else dataset(dataset_id))
+        for run_uuid, dataset_id, vid in rows
+    ]
 
 
 # -- column graph ------------------------------------------------------------------------------
@@ -832,19 +877,64 @@ def column_links_as_of(
 
 @dataclass
 class Propagation:
-    """Which origins reach which nodes: per (node, origin) pair, its hop distance and one path."""
+    """Which origins reach which nodes, at which hop distance, with one shortest path per pair.
+
+    Origins are numbered in node order (bit ``i`` of a mask is ``origins[i]``). ``levels[d]`` maps
+    each node to the mask of the origins that first reach it at ``d`` hops; ``sources[d]`` maps it
+    to the nodes one hop before it (from which level ``d`` was expanded), in node order.
+    """
 
     direction: Direction
-    depth: dict[tuple[Node, Node], int] = field(default_factory=dict)
-    via: dict[tuple[Node, Node], Node] = field(default_factory=dict)
+    origins: list[Node] = field(default_factory=list)
+    levels: list[dict[Node, int]] = field(default_factory=list)
+    sources: list[dict[Node, list[Node]]] = field(default_factory=list)
     truncated: bool = False
+    index: dict[Node, int] = field(default_factory=dict)
+    _paths: dict[tuple[Node, int], list[Node]] = field(default_factory=dict, repr=False)
 
-    def path(self, node: Node, origin: Node) -> list[Node]:
-        """One shortest path between ``origin`` and ``node``, in data-flow order."""
-        chain = [node]
-        while (chain[-1], origin) in self.via:
-            chain.append(self.via[(chain[-1], origin)])
-        return chain if self.direction == "upstream" else chain[::-1]
+    def pairs(self, keep: Callable[[Node], bool] | None = None) -> Iterator[tuple[Node, Node, int]]:
+        """Every (node, origin, hop distance) pair, nearest first; only nodes ``keep`` accepts."""
+        for hops, level in enumerate(self.levels):
+            for node, mask in level.items():
+                if keep is None or keep(node):
+                    for bit in _bits(mask):
+                        yield node, self.origins[bit], hops
+
+    def nodes(self) -> set[Node]:
+        """Every node some origin reaches (the starts included)."""
+        return {node for level in self.levels for node in level}
+
+    def path(self, node: Node, origin: Node, hops: int) -> list[Node]:
+        """One shortest path between ``origin``'s start and ``node`` (``hops`` apart), in
+        data-flow order: each step back goes to the first node (in node order) of the level before
+        that the origin reached and that leads to it. Shared prefixes are computed once."""
+        bit = self.index[origin]
+        chain: list[Node] = []
+        known: list[Node] = []
+        current = node
+        while True:
+            cached = self._paths.get((current, bit))
+            if cached is not None:
+                known = cached
+                break
+            chain.append(current)
+            if hops == 0:
+                break
+            before = self.levels[hops - 1]
+            current = next(s for s in self.sources[hops][current] if before.get(s, 0) >> bit & 1)
+            hops -= 1
+        for step in reversed(chain):
+            known = [*known, step] if self.direction == "downstream" else [step, *known]
+            self._paths[(step, bit)] = known
+        return list(known)
+
+
+def _bits(mask: int) -> Iterator[int]:
+    """Indexes of the set bits of ``mask``, ascending."""
+    while mask:
+        low = mask & -mask
+        yield low.bit_length() - 1
+        mask ^= low
 
 
 def propagate(
@@ -860,33 +950,82 @@ def propagate(
 
     The same contract as ``walk`` (directed, depth = hops, cap, set-based levels), with the visited
     set kept per (node, origin) pair: each level expands the distinct frontier nodes of all origins
-    in one go, so the cost is per level, not per origin. ``origins`` may map start nodes to the
-    origin they stand for (all versions of one tagged dataset count as that dataset).
+    in one go, so the cost is per level, not per origin; the origins reaching a node are a bit mask,
+    so a level costs one mask operation per hop, not one per (hop, origin). At most ``max_pairs``
+    pairs are kept: pairs are admitted in (level, frontier node, neighbour, origin) order until
+    then, and ``truncated`` is set. ``origins`` may map start nodes to the origin they stand for
+    (all versions of one tagged dataset count as that dataset).
     """
     labelled = dict(origins) if isinstance(origins, Mapping) else {o: o for o in origins}
     canon = graph.canonical(conn, list(labelled))
-    result = Propagation(direction)
-    frontier: dict[Node, set[Node]] = {}
+    result = Propagation(direction, sorted({canon.get(n, n) for n in labelled.values()}))
+    result.index = {origin: i for i, origin in enumerate(result.origins)}
+    frontier: dict[Node, int] = {}
     for start, label in labelled.items():
-        node, origin = canon.get(start, start), canon.get(label, label)
-        result.depth[(node, origin)] = 0
-        frontier.setdefault(node, set()).add(origin)
-    level = 0
-    while frontier and level < depth:
-        hops = graph.expand(conn, list(frontier), direction)
-        canon = graph.canonical(conn, [hop[1] for hop in hops])
-        fresh: dict[Node, set[Node]] = {}
-        for origin_node, neighbour, _ in sorted(hops, key=_hop_order):
-            target = canon.get(neighbour, neighbour)
-            for origin in sorted(frontier[origin_node]):
-                pair = (target, origin)
-                if pair in result.depth or target == origin_node:
-                    continue
-                if len(result.depth) >= max_pairs:
-                    result.truncated = True
-                    break
-                result.depth[pair] = level + 1
-                result.via[pair] = origin_node
-                fresh.setdefault(target, set()).add(origin)
-        frontier, level = fresh, level + 1
+        node = canon.get(start, start)
+        frontier[node] = frontier.get(node, 0) | 1 << result.index[canon.get(label, label)]
+    seen = dict(frontier)
+    count = sum(mask.bit_count() for mask in frontier.values())
+    result.levels.append(frontier)
+    result.sources.append({})
+    while frontier and len(result.levels) <= depth:
+        steps = _steps(graph, conn, list(frontier), direction)
+        fresh: dict[Node, int] = {}
+        sources: dict[Node, list[Node]] = {}
+        for origin, target in steps:
+            new = frontier[origin] & ~seen.get(target, 0)
+            sources.setdefault(target, []).append(origin)
+            if new:
+                fresh[target] = fresh.get(target, 0) | new
+                seen[target] = seen.get(target, 0) | new
+        added = sum(mask.bit_count() for mask in fresh.values())
+        if added and count + added > max_pairs:
+            fresh = _capped(steps, frontier, seen, fresh, max_pairs - count)
+            added = sum(mask.bit_count() for mask in fresh.values())
+            result.truncated = True
+        count += added
+        result.levels.append(fresh)
+        result.sources.append(sources)
+        frontier = fresh
+    if not result.levels[-1]:
+        result.levels.pop()
+        result.sources.pop()
     return result
+
+
+def _steps(
+    graph: Graph, conn: Connection, frontier: list[Node], direction: Direction
+) -> list[tuple[Node, Node]]:
+    """The level's distinct (frontier node, neighbour's representative) steps in hop order
+    (frontier node, neighbour as stored), without steps back onto the frontier node itself."""
+    hops = graph.expand(conn, frontier, direction)
+    canon = graph.canonical(conn, [hop[1] for hop in hops])
+    steps: dict[tuple[Node, Node], None] = {}
+    for origin, neighbour in sorted({(hop[0], hop[1]) for hop in hops}):
+        target = canon.get(neighbour, neighbour)
+        if target != origin:
+            steps[(origin, target)] = None
+    return list(steps)
+
+
+def _capped(
+    steps: list[tuple[Node, Node]],
+    frontier: dict[Node, int],
+    seen: dict[Node, int],
+    fresh: dict[Node, int],
+    room: int,
+) -> dict[Node, int]:
+    """The level's new pairs admitted in (frontier node, neighbour, origin) order until ``room``
+    is used up; ``seen`` (which already holds all of ``fresh``) is corrected to match."""
+    for target, mask in fresh.items():
+        seen[target] &= ~mask
+    kept: dict[Node, int] = {}
+    for origin, target in steps:
+        new = frontier[origin] & ~seen.get(target, 0)
+        for bit in _bits(new):
+            if room <= 0:
+                return kept
+            kept[target] = kept.get(target, 0) | 1 << bit
+            seen[target] = seen.get(target, 0) | 1 << bit
+            room -= 1
+    return kept
