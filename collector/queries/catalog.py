@@ -337,7 +337,9 @@ def run_records(conn: Connection, infos: Sequence[RunInfo]) -> list[RunRecord]:
     facets = details.run_facets(conn, uuids)
     reads, writes = read_versions(conn, uuids), written_versions(conn, uuids)
     version_nodes = [n for _, n in [*reads, *writes]]
-    versions = details.versions(conn, {int(n.id) for n in version_nodes if n.type == "version"})
+    versions = details.versions(
+        conn, {int(n.id) for n in version_nodes if n.type == "version"}, with_facets=False
+    )
     dataset_ids = {v.dataset_id for v in versions.values()}
     dataset_ids |= {int(n.id) for n in version_nodes if n.type == "dataset"}
     datasets = details.datasets(conn, dataset_ids)

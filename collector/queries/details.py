@@ -88,6 +88,17 @@ class RunInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class RunSummary:
+    """A run as impact answers show it: ``at`` is its end, else start, else last event;
+    ``recency`` orders runs (end, else last event, then uuid)."""
+
+    uuid: str
+    state: str | None
+    at: datetime
+    recency: tuple[datetime, str]
+
+
+@dataclass(frozen=True, slots=True)
 class VersionInfo:
     id: int
     dataset_id: int
@@ -204,6 +215,25 @@ def _run_columns() -> list[Any]:
 def runs(conn: Connection, uuids: Iterable[str]) -> dict[str, RunInfo]:
     rows = fetch_in(conn, runs_t.c.uuid, uuids, lambda cond: select(*_run_columns()).where(cond))
     return {row[0]: RunInfo(*row) for row in rows}
+
+
+def run_summaries(conn: Connection, uuids: Iterable[str]) -> dict[str, RunSummary]:
+    """``RunSummary`` by uuid: three columns per run, computed by the database."""
+    at = func.coalesce(runs_t.c.ended_at, runs_t.c.started_at, runs_t.c.last_event_time)
+    ended = func.coalesce(runs_t.c.ended_at, runs_t.c.last_event_time)
+    rows = fetch_in(
+        conn,
+        runs_t.c.uuid,
+        uuids,
+        lambda cond: select(runs_t.c.uuid, runs_t.c.state, at, ended).where(cond),
+    )
+    return {r[0]: RunSummary(r[0], r[1], r[2], (r[3], r[0])) for r in rows}
+
+
+def summary(run: RunInfo) -> RunSummary:
+    """The ``RunSummary`` of a fully loaded run."""
+    at = run.ended_at or run.started_at or run.last_event_time
+    return RunSummary(run.uuid, run.state, at, (run.ended_at or run.last_event_time, run.uuid))
 
 
 def dataset_facets(

@@ -66,7 +66,7 @@ def impact(conn: Connection, *, node_id: str, options: Options) -> Answer[Impact
                 owners.get(node, []),
                 last.uuid if last else None,
                 last.state if last else None,
-                (last.ended_at or last.started_at or last.last_event_time) if last else None,
+                last.at if last else None,
                 labels.walk_path(one, node),
             )
         )
@@ -92,7 +92,7 @@ def _owners(labels: Labels, nodes: list[Node]) -> dict[Node, list[str]]:
 
 def _last_runs(
     conn: Connection, job_run: dict[int, str | None], walked: list[Walk], nodes: list[Node]
-) -> dict[Node, details.RunInfo]:
+) -> dict[Node, details.RunSummary]:
     """A job's walked run (else its latest); a dataset's latest run among its walked writers."""
     wanted = set(nodes)
     candidates: dict[Node, set[str]] = {}
@@ -113,20 +113,20 @@ def _last_runs(
                 run_uuid = job_run.get(int(origin.id))
             if run_uuid is not None:
                 candidates.setdefault(target, set()).add(run_uuid)
-    infos = details.runs(conn, {r for runs in candidates.values() for r in runs})
-    result = {
-        node: max((infos[r] for r in runs if r in infos), key=_recency)
-        for node, runs in candidates.items()
-        if any(r in infos for r in runs)
-    }
+    infos = details.run_summaries(conn, {r for runs in candidates.values() for r in runs})
+    result = {}
+    for node, runs in candidates.items():
+        known = [infos[r] for r in runs if r in infos]
+        if known:
+            result[node] = known[0] if len(known) == 1 else max(known, key=_recency)
     latest = details.latest_job_runs(
         conn, [int(n.id) for n in nodes if n.type == "job" and n not in result]
     )
     for node in nodes:
         if node.type == "job" and node not in result and int(node.id) in latest:
-            result[node] = latest[int(node.id)]
+            result[node] = details.summary(latest[int(node.id)])
     return result
 
 
-def _recency(run: details.RunInfo) -> tuple[datetime, str]:
-    return (run.ended_at or run.last_event_time, run.uuid)
+def _recency(run: details.RunSummary) -> tuple[datetime, str]:
+    return run.recency
