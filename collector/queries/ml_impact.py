@@ -94,6 +94,27 @@ def _last_runs(
     conn: Connection, job_run: dict[int, str | None], walked: list[Walk], nodes: list[Node]
 ) -> dict[Node, details.RunSummary]:
     """A job's walked run (else its latest); a dataset's latest run among its walked writers."""
+    candidates = _run_candidates(job_run, walked, nodes)
+    infos = details.run_summaries(conn, {r for runs in candidates.values() for r in runs})
+    result = {}
+    for node, runs in candidates.items():
+        known = [infos[r] for r in runs if r in infos]
+        if known:
+            result[node] = known[0] if len(known) == 1 else max(known, key=_recency)
+    latest = details.latest_job_runs(
+        conn, [int(n.id) for n in nodes if n.type == "job" and n not in result]
+    )
+    for node in nodes:
+        if node.type == "job" and node not in result and int(node.id) in latest:
+            result[node] = details.summary(latest[int(node.id)])
+    return result
+
+
+def _run_candidates(
+    job_run: dict[int, str | None], walked: list[Walk], nodes: list[Node]
+) -> dict[Node, set[str]]:
+    """Per node, the runs that may be its last: a run itself, a job's walked run, the runs
+    that wrote a dataset (or version) on the walked edges."""
     wanted = set(nodes)
     candidates: dict[Node, set[str]] = {}
     for node in nodes:
@@ -113,19 +134,7 @@ def _last_runs(
                 run_uuid = job_run.get(int(origin.id))
             if run_uuid is not None:
                 candidates.setdefault(target, set()).add(run_uuid)
-    infos = details.run_summaries(conn, {r for runs in candidates.values() for r in runs})
-    result = {}
-    for node, runs in candidates.items():
-        known = [infos[r] for r in runs if r in infos]
-        if known:
-            result[node] = known[0] if len(known) == 1 else max(known, key=_recency)
-    latest = details.latest_job_runs(
-        conn, [int(n.id) for n in nodes if n.type == "job" and n not in result]
-    )
-    for node in nodes:
-        if node.type == "job" and node not in result and int(node.id) in latest:
-            result[node] = details.summary(latest[int(node.id)])
-    return result
+    return candidates
 
 
 def _recency(run: details.RunSummary) -> tuple[datetime, str]:

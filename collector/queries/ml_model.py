@@ -21,7 +21,6 @@ from mllineage.collector.queries.node_ids import job_node_id
 from mllineage.collector.queries.resolve import (
     DatasetRef,
     FieldRef,
-    resolve_dataset,
     resolve_node,
 )
 from mllineage.collector.queries.tables import events_t, versions_t
@@ -104,7 +103,16 @@ def pinned_version(conn: Connection, node_id: str, version_name: str | None) -> 
     if not isinstance(ref, DatasetRef):
         raise BadRequest(f"{node_id} is not a dataset or model node")
     if version_name is not None:
-        return resolve_dataset(conn, ref.namespace, ref.name, version_name)
+        named = conn.execute(
+            select(versions_t.c.id).where(
+                versions_t.c.dataset_id == ref.id, versions_t.c.version == version_name
+            )
+        ).first()
+        if named is None:
+            raise NotFound(
+                f"no version {version_name!r} of dataset {ref.name!r} in namespace {ref.namespace!r}"
+            )
+        return DatasetRef(ref.id, ref.namespace, ref.name, version_name, named[0])
     if ref.version_id is not None:
         return ref
     newest = conn.execute(
