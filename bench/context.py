@@ -40,6 +40,7 @@ class Context:
     stack: ExitStack = field(default_factory=ExitStack)
     graph: Database | None = None  # a database holding the whole workload (import -> query)
     graph_events: int = 0
+    keep_databases: bool = False  # leave the import benchmark's database for later query runs
 
     def log(self, message: str) -> None:
         print(f"[bench {self.scale}/{self.backend}] {message}", file=sys.stderr, flush=True)

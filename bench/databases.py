@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,8 +98,11 @@ class Database:
 
 
 @contextmanager
-def fresh_database(backend: Backend, label: str, workdir: Path) -> Iterator[Database]:
-    """A new empty database for one benchmark; removed on exit (also on failure)."""
+def fresh_database(
+    backend: Backend, label: str, workdir: Path, *, keep: bool = False
+) -> Iterator[Database]:
+    """A new empty database for one benchmark; removed on exit (also on failure) unless
+    ``keep`` (Postgres only: then it is left for ``existing_database``)."""
     suffix = uuid.uuid4().hex[:10]
     if backend == "sqlite":
         path = workdir / f"bench-{label}-{suffix}.db"
@@ -111,15 +115,20 @@ def fresh_database(backend: Backend, label: str, workdir: Path) -> Iterator[Data
     name = f"mllineage_bench_{label}_{suffix}"
     with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_DSN.rpartition("/")[0]
-    dsn = f"{base}/{name}"
     try:
-        yield Database(
-            "postgres", dsn.replace("postgresql://", "postgresql+psycopg://", 1), dsn=dsn
-        )
+        yield existing_database(name)
     finally:
-        with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"[bench] kept database {name}", file=sys.stderr, flush=True)
+        else:
+            with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def existing_database(name: str) -> Database:
+    """The Postgres database ``name`` on the benchmark server (never dropped by us)."""
+    dsn = f"{PG_ADMIN_DSN.rpartition('/')[0]}/{name}"
+    return Database("postgres", dsn.replace("postgresql://", "postgresql+psycopg://", 1), dsn=dsn)
 
 
 def postgres_settings() -> dict[str, str]:

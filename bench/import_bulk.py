@@ -145,7 +145,7 @@ def bench_import(ctx: Context) -> list[Figure]:
             )
         ]
     ctx.log("import: mllineage import")
-    db_cm = fresh_database(ctx.backend, "import", ctx.results)
+    db_cm = fresh_database(ctx.backend, "import", ctx.results, keep=ctx.keep_databases)
     db = ctx.stack.enter_context(db_cm)
     run = import_graph(ctx, db)
     ctx.graph, ctx.graph_events = db, run.stored

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.context import RESULTS, Context
-from bench.databases import Backend, postgres_available
+from bench.databases import Backend, existing_database, postgres_available
 from bench.import_bulk import bench_import
 from bench.ingest_http import bench_batch, bench_ingest
 from bench.memory import bench_rss
@@ -53,6 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", action="store_true", help="py-spy the collector under load")
     parser.add_argument("--soak-minutes", type=float, default=0.0)
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--keep-databases",
+        action="store_true",
+        help="keep the import benchmark's Postgres database (its name is printed)",
+    )
+    parser.add_argument(
+        "--graph-database",
+        metavar="NAME",
+        help="query an existing Postgres database holding this scale's workload (e.g. one kept "
+        "with --keep-databases) instead of importing it again",
+    )
     return parser
 
 
@@ -81,7 +92,11 @@ def main(argv: list[str] | None = None) -> int:
             profile=args.profile,
             soak_minutes=args.soak_minutes,
             query_samples=args.query_samples or (20 if small else 200),
+            keep_databases=args.keep_databases,
         )
+        if args.graph_database and backend == "postgres":
+            ctx.graph = existing_database(args.graph_database)
+            ctx.graph_events = ctx.graph.count("event_digests")
         with ctx.stack:
             for name in only:
                 reason = _unavailable(name, backend)

@@ -31,7 +31,7 @@ def apply_migrations(settings: Settings, *, wait_seconds: float = 0.0) -> None:
     from mllineage.collector.db.engine import make_engine
     from mllineage.collector.db.migrate import upgrade
 
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.database_url, pool_size=2)  # the importer's writer threads
     deadline = time.monotonic() + wait_seconds
     try:
         while True:
@@ -124,7 +124,7 @@ def db_retention(keep_days: int, database_url: str | None) -> None:
     from mllineage.collector.db.partitions import apply_retention
 
     settings = _settings(database_url)
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.database_url, pool_size=2)  # the importer's writer threads
     try:
         with engine.begin() as conn:
             removed = apply_retention(conn, datetime.now(UTC) - timedelta(days=keep_days))
@@ -167,7 +167,7 @@ def import_events(
     settings = _settings(database_url)
     if migrate:
         apply_migrations(settings)
-    engine = make_engine(settings.database_url, pool_size=1)
+    engine = make_engine(settings.database_url, pool_size=2)  # the importer's writer threads
     failed = False
     try:
         for name in files:
@@ -180,10 +180,11 @@ def import_events(
                 )
             click.echo(
                 f"{name}: {report.read} events read, {report.stored} stored, "
-                f"{report.duplicates} duplicates, {len(report.rejected)} rejected "
-                f"in {report.seconds:.1f}s ({report.events_per_second:,.0f} events/s)"
+                f"{report.duplicates} duplicates, {len(report.rejected)} rejected"
+                + (f", {report.failed} failed to store" if report.failed else "")
+                + f" in {report.seconds:.1f}s ({report.events_per_second:,.0f} events/s)"
             )
-            failed = failed or bool(report.rejected)
+            failed = failed or bool(report.rejected) or bool(report.failed)
     finally:
         engine.dispose()
     if failed:

@@ -9,21 +9,20 @@ line number and skipped; they never abort the import or touch what is stored.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 from sqlalchemy import Engine
 
-from mllineage.collector.errors import CollectorError
+from mllineage.collector.errors import CollectorError, DatabaseUnavailable
 from mllineage.collector.gc_tuning import tune_for_ingestion
-from mllineage.collector.ingest.store import IdCache
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent
-from mllineage.collector.ingest.writer import store_committed
+from mllineage.collector.ingest.writer import IngestWriter, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +34,7 @@ class ImportReport:
     read: int = 0
     stored: int = 0
     duplicates: int = 0
+    failed: int = 0  # valid events the database refused (logged with their error)
     rejected: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -66,68 +66,53 @@ def import_ndjson(
     *,
     batch_size: int = 2000,
     validator: EventValidator | None = None,
+    writers: int | None = None,
 ) -> ImportReport:
     """Import ``path`` (NDJSON, one event per line; ``-`` is not supported here) into ``engine``.
 
-    Reading and validating the next batch overlaps with storing the previous one (a writer
-    thread; the database driver releases the GIL while it waits for the server). Batches are
-    stored in file order, one transaction each; the first storage error stops the import and is
-    raised, with every batch before it committed.
+    Batches go through the collector's own group-commit writer (``IngestWriter``): ``writers``
+    threads (default: 2 on PostgreSQL, 1 on SQLite) store batches concurrently, each in one
+    transaction, while this thread reads and validates the next ones. The projection does not
+    depend on the order batches commit in, so the result is the graph the events imply. A batch
+    that fails is retried one event per transaction, so one bad event cannot take others down; an
+    unreachable database stops the import with ``DatabaseUnavailable``, every batch before the
+    failed one committed.
     """
     tune_for_ingestion()
+    if writers is None:
+        writers = 1 if engine.dialect.name == "sqlite" else 2
     report = ImportReport()
+    writer = IngestWriter(engine, max_batch=batch_size, writers=writers)
+    pending: deque[Future[list[Outcome]]] = deque()
     started = time.perf_counter()
-    with path.open("rb") as handle, _BatchWriter(engine, report) as writer:
-        batch: list[ParsedEvent] = []
-        for parsed in read_ndjson(handle, validator or EventValidator(), report):
-            batch.append(parsed)
-            if len(batch) >= batch_size:
-                writer.put(batch)
-                batch = []
-        if batch:
-            writer.put(batch)
+    writer.start()
+    try:
+        with path.open("rb") as handle:
+            batch: list[ParsedEvent] = []
+            for parsed in read_ndjson(handle, validator or EventValidator(), report):
+                batch.append(parsed)
+                if len(batch) >= batch_size:
+                    pending.append(writer.submit_nowait(batch))
+                    batch = []
+                    while len(pending) > writers:  # bounded read-ahead
+                        _count(pending.popleft().result(), report)
+            if batch:
+                pending.append(writer.submit_nowait(batch))
+        while pending:
+            _count(pending.popleft().result(), report)
+    finally:
+        writer.stop()
     report.seconds = time.perf_counter() - started
     return report
 
 
-class _BatchWriter:
-    """Stores batches in order on one background thread; at most two wait in its queue."""
-
-    def __init__(self, engine: Engine, report: ImportReport) -> None:
-        self.engine = engine
-        self.report = report
-        self.ids = IdCache()
-        self.error: BaseException | None = None
-        self._queue: queue.Queue[list[ParsedEvent] | None] = queue.Queue(maxsize=2)
-        self._thread = threading.Thread(target=self._run, name="mllineage-import", daemon=True)
-
-    def __enter__(self) -> _BatchWriter:
-        self._thread.start()
-        return self
-
-    def put(self, batch: list[ParsedEvent]) -> None:
-        self._raise_error()
-        self._queue.put(batch)
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        if exc_info[0] is None:
-            self._raise_error()
-
-    def _raise_error(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-    def _run(self) -> None:
-        while (batch := self._queue.get()) is not None:
-            if self.error is not None:
-                continue  # drain: the reader stops at its next put
-            try:
-                new = store_committed(self.engine, batch, self.ids)
-            except BaseException as exc:  # re-raised in the reading thread
-                self.error = exc
-                continue
-            stored = sum(new)
-            self.report.stored += stored
-            self.report.duplicates += len(new) - stored
+def _count(outcomes: list[Outcome], report: ImportReport) -> None:
+    for outcome in outcomes:
+        if isinstance(outcome, DatabaseUnavailable):
+            raise outcome
+        if isinstance(outcome, Exception):
+            report.failed += 1
+        elif outcome:
+            report.stored += 1
+        else:
+            report.duplicates += 1

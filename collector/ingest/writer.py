@@ -97,6 +97,10 @@ class IngestWriter:
     def submit_sync(self, events: Sequence[ParsedEvent]) -> list[Outcome]:
         return self._enqueue(events).result()
 
+    def submit_nowait(self, events: Sequence[ParsedEvent]) -> Future[list[Outcome]]:
+        """Enqueue ``events`` and return at once; the future resolves after their commit."""
+        return self._enqueue(events)
+
     def _enqueue(self, events: Sequence[ParsedEvent]) -> Future[list[Outcome]]:
         work = _Work(events)
         if not events:
