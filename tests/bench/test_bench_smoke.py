@@ -16,8 +16,8 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from bench import run
-from bench.databases import postgres_available
+from bench import corpus, run
+from bench.databases import Backend, postgres_available
 from bench.workload import SCALES, Workload, generate_events
 from bench.wrk import parse_wrk, wrk_binary
 from mllineage.collector.ingest.validate import EventValidator
@@ -205,3 +205,20 @@ def test_import_and_queries_run_on_sqlite(tmp_path: Path) -> None:
     figures = _figures(tmp_path)
     assert _produced(figures, "import")
     assert all(f["target"] == "" for f in figures)  # SQLite figures are held to no target
+
+
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+def test_corpus_benchmark_stores_every_event_once(
+    backend: Backend, shared_dir: Path, tmp_path: Path
+) -> None:
+    if backend == "postgres":
+        _require_postgres()
+    events = corpus.corpus_events(shared_dir)
+    result = corpus.run_corpus(backend, events, tmp_path)
+    assert len(events) == result.events > 100
+    assert (result.http_stored, result.replay_stored, result.import_stored) == (
+        len(events),
+        0,
+        len(events),
+    )
+    assert str(len(events)) in result.row()
