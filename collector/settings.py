@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         "(SQLite has one writer at a time anyway).",
     )
     ingest_queue_size: int = Field(
-        default=10_000, description="Events waiting for the writer before requests get 503."
+        default=10_000, description="Requests waiting for a writer before new ones get 503."
     )
     pool_size: int = Field(default=8, description="Database connections kept open (Postgres).")
     retry_after_seconds: int = Field(
