@@ -7,7 +7,6 @@ once (``traversal.propagate``), level by level, remembering which tagged dataset
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Literal
 
 from sqlalchemy import Connection, select
@@ -92,7 +91,6 @@ def tagged(
     labels = Labels(conn, spread.nodes() | set(origins))
     kinds = options.kinds or DEFAULT_KINDS
     rows: list[TaggedRow] = []
-    steps: set[tuple[Node, Node]] = set()
     tagged_by = {o: _tagging(labels, o, fields, values) for o, (fields, values) in origins.items()}
     ids: dict[Node, str] = {}
     for node, origin, hops in spread.pairs(keep=lambda n: labels.kind(n) in kinds):
@@ -100,7 +98,6 @@ def tagged(
         for step in path:
             if step not in ids:
                 ids[step] = labels.node_id(step)
-        steps.update(pairwise(path))
         view = labels.view(node)
         tagged_id, tag_values, tagged_fields = tagged_by[origin]
         rows.append(
@@ -118,7 +115,7 @@ def tagged(
             )
         )
     rows.sort(key=lambda r: (r.node_id, r.depth, r.tagged_node_id))
-    edges = {Edge(a, b, _run_of(a, b)) for a, b in steps}
+    edges = {Edge(a, b, _run_of(a, b)) for a, b in spread.steps()}
     return Answer(rows, graph_of(labels, ids, edges), spread.truncated)
 
 

@@ -890,7 +890,7 @@ class Propagation:
     sources: list[dict[Node, list[Node]]] = field(default_factory=list)
     truncated: bool = False
     index: dict[Node, int] = field(default_factory=dict)
-    _paths: dict[tuple[Node, int], list[Node]] = field(default_factory=dict, repr=False)
+    _vias: dict[tuple[Node, int], Node] = field(default_factory=dict, repr=False)
 
     def pairs(self, keep: Callable[[Node], bool] | None = None) -> Iterator[tuple[Node, Node, int]]:
         """Every (node, origin, hop distance) pair, nearest first; only nodes ``keep`` accepts."""
@@ -907,26 +907,26 @@ class Propagation:
     def path(self, node: Node, origin: Node, hops: int) -> list[Node]:
         """One shortest path between ``origin``'s start and ``node`` (``hops`` apart), in
         data-flow order: each step back goes to the first node (in node order) of the level before
-        that the origin reached and that leads to it. Shared prefixes are computed once."""
+        that the origin reached and that leads to it. Each step is computed once."""
         bit = self.index[origin]
-        chain: list[Node] = []
-        known: list[Node] = []
-        current = node
-        while True:
-            cached = self._paths.get((current, bit))
-            if cached is not None:
-                known = cached
-                break
-            chain.append(current)
-            if hops == 0:
-                break
+        chain = [node]
+        for level in range(hops, 0, -1):
+            chain.append(self._via(chain[-1], bit, level))
+        return chain[::-1] if self.direction == "downstream" else chain
+
+    def steps(self) -> set[tuple[Node, Node]]:
+        """The hops (in data-flow order) of every path computed so far."""
+        if self.direction == "downstream":
+            return {(via, node) for (node, _), via in self._vias.items()}
+        return {(node, via) for (node, _), via in self._vias.items()}
+
+    def _via(self, node: Node, bit: int, hops: int) -> Node:
+        found = self._vias.get((node, bit))
+        if found is None:
             before = self.levels[hops - 1]
-            current = next(s for s in self.sources[hops][current] if before.get(s, 0) >> bit & 1)
-            hops -= 1
-        for step in reversed(chain):
-            known = [*known, step] if self.direction == "downstream" else [step, *known]
-            self._paths[(step, bit)] = known
-        return list(known)
+            found = next(s for s in self.sources[hops][node] if before.get(s, 0) >> bit & 1)
+            self._vias[(node, bit)] = found
+        return found
 
 
 def _bits(mask: int) -> Iterator[int]:
