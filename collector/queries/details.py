@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.queries.tables import (
@@ -138,10 +138,7 @@ def dataset_labels(
         columns = [datasets_t.c.id, namespaces_t.c.name, datasets_t.c.name, datasets_t.c.kind]
         query = select(*columns).join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
         if owners:
-            facet = dataset_facets_t
-            query = query.add_columns(facet.c.facet["owners"]).outerjoin(
-                facet, and_(facet.c.dataset_id == datasets_t.c.id, facet.c.key == "ownership")
-            )
+            query = query.add_columns(_owners_of(dataset_facets_t.c.dataset_id, datasets_t))
         return query.where(cond)
 
     rows = fetch_in(conn, datasets_t.c.id, ids, build)
@@ -159,16 +156,25 @@ def job_labels(
         columns = [jobs_t.c.id, namespaces_t.c.name, jobs_t.c.name, jobs_t.c.current_run_uuid]
         query = select(*columns).join(namespaces_t, namespaces_t.c.id == jobs_t.c.namespace_id)
         if owners:
-            facet = job_facets_t
-            query = query.add_columns(facet.c.facet["owners"]).outerjoin(
-                facet, and_(facet.c.job_id == jobs_t.c.id, facet.c.key == "ownership")
-            )
+            query = query.add_columns(_owners_of(job_facets_t.c.job_id, jobs_t))
         return query.where(cond)
 
     rows = fetch_in(conn, jobs_t.c.id, ids, build)
     if owners:
         return {r[0]: JobLabel(r[0], r[1], r[2], r[3], owner_names(r[4])) for r in rows}
     return {r[0]: JobLabel(r[0], r[1], r[2], r[3]) for r in rows}
+
+
+def _owners_of(owner: Any, table: Any) -> Any:
+    """Correlated subquery: the ``owners`` of the row's ``ownership`` facet (primary-key lookup
+    per row, whatever the plan chooses for the outer query)."""
+    facets = owner.table
+    return (
+        select(facets.c.facet["owners"])
+        .where(owner == table.c.id, facets.c.key == "ownership")
+        .correlate(table)
+        .scalar_subquery()
+    )
 
 
 def jobs(conn: Connection, ids: Iterable[int]) -> dict[int, JobInfo]:
