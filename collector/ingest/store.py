@@ -38,7 +38,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
-from mllineage.collector.db.engine import json_dumps
 from mllineage.collector.db.tables import (
     column_lineage_t,
     dataset_facets_t,
@@ -145,10 +144,6 @@ def store_events(
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _json(value: Any) -> PreSerialized | None:
-    return None if value is None else PreSerialized(json_dumps(value))
 
 
 class _Writer:
@@ -373,7 +368,7 @@ class _Writer:
             for (ns, name, key), value in fold.dataset_facets.items()
         }
         rows = [
-            {"dataset_id": ds, "key": key, **_stamp(v.stamp), "facet": _json(v.facet)}
+            {"dataset_id": ds, "key": key, **_stamp(v.stamp), "facet": v.facet}
             for (ds, key), v in sorted(values.items())
         ]
         changed = self._upsert_facets(dataset_facets_t, "dataset_id", rows)
@@ -413,7 +408,7 @@ class _Writer:
                     "field": out_field,
                     "input_dataset_id": input_id,
                     "input_field": in_field,
-                    "transformations": _json(transformations),
+                    "transformations": transformations,
                 }
         if rows:
             self.write(column_lineage_t, list(rows.values()))
@@ -482,7 +477,7 @@ class _Writer:
                 "version": version,
                 "created_at": v.created_at,
                 "run_uuid": v.run_uuid,
-                "facets": _json(v.facets),
+                "facets": v.facets,
                 **_stamp(v.stamp),
             }
             for (ns, name, version), v in sorted(fold.versions.items())
@@ -494,7 +489,7 @@ class _Writer:
     def upsert_job_facets(self, fold: BatchFold, job_ids: dict[JobKey, int]) -> None:
         values = {(job_ids[(ns, name)], key): v for (ns, name, key), v in fold.job_facets.items()}
         rows = [
-            {"job_id": job, "key": key, **_stamp(v.stamp), "facet": _json(v.facet)}
+            {"job_id": job, "key": key, **_stamp(v.stamp), "facet": v.facet}
             for (job, key), v in sorted(values.items())
         ]
         changed = self._upsert_facets(job_facets_t, "job_id", rows)
@@ -550,7 +545,7 @@ class _Writer:
 
     def upsert_run_facets(self, fold: BatchFold) -> None:
         rows = [
-            {"run_uuid": run, "key": key, **_stamp(v.stamp), "facet": _json(v.facet)}
+            {"run_uuid": run, "key": key, **_stamp(v.stamp), "facet": v.facet}
             for (run, key), v in sorted(fold.run_facets.items())
         ]
         changed = self._upsert_facets(run_facets_t, "run_uuid", rows)
@@ -599,7 +594,7 @@ class _Writer:
                     "dataset_id": dataset_id,
                     "version_id": version_ids.get((dataset_id, io.version)) if io.version else None,
                     **_stamp(io.stamp),
-                    "facets": _json(io.facets),
+                    "facets": io.facets,
                 }
             )
         self.write(run_io_t, rows, _merge_run_io)
@@ -962,7 +957,7 @@ def _event_row(parsed: ParsedEvent, received_at: datetime) -> dict[str, Any]:
         "job_name": job.name if job is not None else None,
         "producer": event.producer,
         "payload": PreSerialized(parsed.canonical.decode()),
-        "warnings": _json([{"loc": w.loc, "msg": w.msg} for w in parsed.warnings] or None),
+        "warnings": [{"loc": w.loc, "msg": w.msg} for w in parsed.warnings] or None,
     }
 
 
