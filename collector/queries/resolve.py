@@ -8,6 +8,7 @@ symlink of the same reading.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, tuple_
@@ -71,7 +72,11 @@ def resolve_node(conn: Connection, node_id: str) -> Resolved:
             if (reading.namespace, reading.name) in jobs:
                 return jobs[(reading.namespace, reading.name)]
         raise NotFound(f"no job {readings[0].node_id}")
-    datasets = _datasets_by_name(conn, [(r.namespace, r.name) for r in readings])
+    datasets = _datasets_by_name(
+        conn,
+        [(r.namespace, r.name) for r in readings],
+        first_only=all(r.version is None for r in readings),
+    )
     versions = _versions(conn, readings, datasets)
     for reading in readings:
         dataset = datasets.get((reading.namespace, reading.name))
@@ -137,9 +142,13 @@ def resolve_namespace(conn: Connection, namespace: str) -> int:
 
 
 def _datasets_by_name(
-    conn: Connection, keys: list[tuple[str, str]]
+    conn: Connection, keys: list[tuple[str, str]], *, first_only: bool = False
 ) -> dict[tuple[str, str], DatasetRef]:
-    """Datasets by (namespace, name), direct names first, then symlink identifiers."""
+    """Datasets by (namespace, name), direct names first, then symlink identifiers.
+
+    ``first_only``: the caller takes the first key (in order) that is found, so symlink
+    identifiers are only looked up for the keys before the first one found by name.
+    """
     keys = list(dict.fromkeys(keys))
     direct = conn.execute(
         select(datasets_t.c.id, namespaces_t.c.name, datasets_t.c.name)
@@ -147,6 +156,8 @@ def _datasets_by_name(
         .where(tuple_(namespaces_t.c.name, datasets_t.c.name).in_(keys))
     )
     found = {(ns, name): DatasetRef(id_, ns, name) for id_, ns, name in direct}
+    if first_only:
+        keys = list(itertools.takewhile(lambda key: key not in found, keys))
     missing = [key for key in keys if key not in found]
     if missing:
         linked = conn.execute(

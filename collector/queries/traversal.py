@@ -45,7 +45,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Connection, Select, and_, case, exists, func, or_, select, tuple_
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    null,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.queries.tables import (
@@ -451,6 +463,7 @@ class VersionGraph(Graph):
 
     def __init__(self) -> None:
         self._has_symlinks: bool | None = None
+        self._reads: dict[str, list[Read]] = {}  # reads of producing runs, fetched with them
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
         versions = [int(n.id) for n in frontier if n.type == "version"]
@@ -458,9 +471,9 @@ class VersionGraph(Graph):
         runs = [str(n.id) for n in frontier if n.type == "run"]
         hops: list[Hop] = []
         if direction == "upstream":
-            for vid, run_uuid in producing_runs(conn, versions):
+            for vid, run_uuid in self._producing_runs(conn, versions):
                 hops.append((version(vid), run(run_uuid), run_uuid))
-            for run_uuid, target in read_versions(conn, runs, symlinks=self._symlinks(conn)):
+            for run_uuid, target in self._read_versions(conn, runs):
                 hops.append((run(run_uuid), target, run_uuid))
         else:
             for run_uuid, target in self._readers(conn, versions, plain):
@@ -468,6 +481,55 @@ class VersionGraph(Graph):
             for run_uuid, target in written_versions(conn, runs):
                 hops.append((run(run_uuid), target, run_uuid))
         return hops
+
+    def _producing_runs(self, conn: Connection, versions: list[int]) -> list[tuple[int, str]]:
+        """``producing_runs``, fetching what each producing run read in the same statement (the
+        next upstream level asks for it)."""
+        if not versions:
+            return []
+        rows = fetch_in(
+            conn,
+            versions_t.c.id,
+            versions,
+            lambda cond: (
+                select(
+                    versions_t.c.id,
+                    versions_t.c.run_uuid,
+                    run_io_t.c.dataset_id,
+                    run_io_t.c.version_id,
+                    _read(),
+                )
+                .select_from(versions_t)
+                .outerjoin(
+                    run_io_t,
+                    and_(
+                        run_io_t.c.run_uuid == versions_t.c.run_uuid,
+                        run_io_t.c.direction == "in",
+                    ),
+                )
+                .outerjoin(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
+                .where(cond)
+            ),
+        )
+        found: dict[tuple[int, str], None] = {}
+        orphans: list[int] = []
+        for vid, run_uuid, dataset_id, named, at_start in rows:
+            if run_uuid is None:
+                orphans.append(vid)
+                continue
+            found[(vid, run_uuid)] = None
+            reads = self._reads.setdefault(run_uuid, [])
+            if dataset_id is not None:
+                reads.append((run_uuid, dataset_id, named, at_start))
+        return [*found, *producing_runs(conn, orphans)]
+
+    def _read_versions(self, conn: Connection, runs: list[str]) -> list[tuple[str, Node]]:
+        """``read_versions``, from the reads fetched with the producing runs where possible."""
+        known = [read for r in runs if r in self._reads for read in self._reads[r]]
+        fetched = [r for r in runs if r not in self._reads]
+        symlinks = self._symlinks(conn)
+        found = _read_targets(conn, known, symlinks) if known else []
+        return [*found, *read_versions(conn, fetched, symlinks=symlinks)]
 
     def _symlinks(self, conn: Connection) -> bool:
         if self._has_symlinks is None:
@@ -480,6 +542,8 @@ class VersionGraph(Graph):
         """(run, version or dataset node it read) for runs that read exactly these nodes."""
         if not versions and not plain:
             return []
+        if not self._symlinks(conn):
+            return _reads_of(conn, versions, plain)
         exact = fetch_in(
             conn,
             run_io_t.c.version_id,
@@ -489,10 +553,7 @@ class VersionGraph(Graph):
             ),
         )
         found = [(r, version(v)) for r, v in exact]
-        if self._symlinks(conn):
-            unpinned = self._unpinned_via_symlinks(conn, versions, plain)
-        else:
-            unpinned = _unpinned_reads(conn, versions, plain)
+        unpinned = self._unpinned_via_symlinks(conn, versions, plain)
         wanted = set(versions)
         plain_set = set(plain)
         for run_uuid, target in unpinned:
@@ -527,27 +588,40 @@ class VersionGraph(Graph):
         return read_versions(conn, sorted({row[0] for row in unpinned}), symlinks=True)
 
 
-def _unpinned_reads(
-    conn: Connection, versions: list[int], plain: list[int]
-) -> list[tuple[str, Node]]:
-    """(run, what it read) for reads without a version of these versions' datasets or of the
-    ``plain`` datasets, resolved as ``read_versions`` does (no symlinks): one statement."""
-    dataset_id = run_io_t.c.dataset_id
+def _reads_of(conn: Connection, versions: list[int], plain: list[int]) -> list[tuple[str, Node]]:
+    """(run, node) for the runs that read exactly these versions or unversioned datasets, in a
+    database without symlinks: reads naming one of the versions, and reads naming no version of
+    their datasets that resolve (as ``read_versions`` does) to one of them. One statement."""
+    io = run_io_t.c
     of_dataset: list[ColumnElement[bool]] = []
     if versions:
         owners = select(versions_t.c.dataset_id).where(member_of(conn, versions_t.c.id, versions))
-        of_dataset.append(dataset_id.in_(owners))
+        of_dataset.append(io.dataset_id.in_(owners))
     if plain:
-        of_dataset.append(member_of(conn, dataset_id, plain))
-    rows = conn.execute(
-        select(run_io_t.c.run_uuid, dataset_id, _version_at_start())
+        of_dataset.append(member_of(conn, io.dataset_id, plain))
+    unversioned = (
+        select(io.run_uuid, io.dataset_id, io.version_id, _version_at_start())
         .select_from(run_io_t)
-        .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
-        .where(or_(*of_dataset), run_io_t.c.direction == "in", run_io_t.c.version_id.is_(None))
+        .join(runs_t, runs_t.c.uuid == io.run_uuid)
+        .where(io.direction == "in", io.version_id.is_(None), or_(*of_dataset))
     )
-    return [
-        (run_uuid, version(vid) if vid is not None else dataset(ds)) for run_uuid, ds, vid in rows
-    ]
+    query: Any = unversioned
+    if versions:  # each part keeps its own index (an OR of both would scan run_io)
+        named = select(io.run_uuid, io.dataset_id, io.version_id, null()).where(
+            io.direction == "in", member_of(conn, io.version_id, versions)
+        )
+        query = union_all(named, unversioned)
+    rows = conn.execute(query)
+    wanted, plain_set = set(versions), set(plain)
+    found: list[tuple[str, Node]] = []
+    for run_uuid, dataset_id, named, at_start in rows:
+        if named is not None:
+            found.append((run_uuid, version(named)))
+        elif at_start is not None and at_start in wanted:
+            found.append((run_uuid, version(at_start)))
+        elif at_start is None and dataset_id in plain_set:
+            found.append((run_uuid, dataset(dataset_id)))
+    return found
 
 
 def producing_runs(conn: Connection, version_ids: Sequence[int]) -> list[tuple[int, str]]:
@@ -600,17 +674,29 @@ def read_versions(
         run_io_t.c.run_uuid,
         run_uuids,
         lambda cond: (
-            select(
-                run_io_t.c.run_uuid,
-                run_io_t.c.dataset_id,
-                run_io_t.c.version_id,
-                case((run_io_t.c.version_id.is_(None), _version_at_start()), else_=None),
-            )
+            select(run_io_t.c.run_uuid, run_io_t.c.dataset_id, run_io_t.c.version_id, _read())
             .select_from(run_io_t)
             .join(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
             .where(cond, run_io_t.c.direction == "in")
         ),
     )
+    return _read_targets(conn, rows, symlinks)
+
+
+Read = tuple[str, int, int | None, int | None]  # (run, dataset, named version, version at start)
+
+
+def _read() -> Any:
+    """The version an unversioned read resolves to (NULL for a read that names its version)."""
+    return case((run_io_t.c.version_id.is_(None), _version_at_start()), else_=None)
+
+
+def _read_targets(
+    conn: Connection, rows: Iterable[Read], symlinks: bool | None
+) -> list[tuple[str, Node]]:
+    """``read_versions``'s answer from its rows: named versions (in row order), then the
+    resolved unversioned reads in (run, dataset) order."""
+    rows = list(rows)
     found: list[tuple[str, Node]] = [(r, version(v)) for r, _, v, _ in rows if v is not None]
     unpinned = {(r, ds): at_start for r, ds, v, at_start in rows if v is None}
     missing = [pair for pair, vid in unpinned.items() if vid is None]
