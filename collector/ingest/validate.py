@@ -156,8 +156,10 @@ class EventValidator:
             return  # a retraction carries no body to validate
         if key.startswith("mllineage_") or key in STANDARD_FACETS[position]:
             # Producers resend identical facets (a dataset's schema on every run): check each
-            # distinct facet once. The verdict depends only on (position, key, content).
-            memo_key = (position, key, orjson.dumps(facet))
+            # distinct facet once. The verdict depends only on (position, key, content); the
+            # content is remembered by a 16-byte digest, so the memo's size stays bounded.
+            content = hashlib.blake2b(orjson.dumps(facet), digest_size=16).digest()
+            memo_key = (position, key, content)
             verdict = self._verdicts.get(memo_key)
             if verdict is None:
                 if len(self._verdicts) >= _VERDICT_CACHE_SIZE:
@@ -185,7 +187,7 @@ class EventValidator:
 
 
 _Verdict = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
-_VERDICT_CACHE_SIZE = 50_000
+_VERDICT_CACHE_SIZE = 50_000  # ~10 MB of digests and verdicts
 _BASE_FIELDS_OK: _Verdict = ((), ())
 
 
