@@ -16,7 +16,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from bench import corpus, run
+from bench import corpus, run, store_cost
 from bench.databases import Backend, postgres_available
 from bench.workload import SCALES, Workload, generate_events
 from bench.wrk import parse_wrk, wrk_binary
@@ -222,3 +222,14 @@ def test_corpus_benchmark_stores_every_event_once(
         len(events),
     )
     assert str(len(events)) in result.row()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+def test_store_cost_reports_a_transaction_breakdown(backend: Backend, tmp_path: Path) -> None:
+    if backend == "postgres":
+        _require_postgres()
+    events = tmp_path / "events.ndjson"
+    events.write_bytes(b"".join(orjson.dumps(e) + b"\n" for e in generate_events("small", 42)))
+    report = store_cost.measure(backend, events, prefix=200, count=32, batch=16, workdir=tmp_path)
+    assert "16 events per transaction, 2 transactions after 200 events" in report
+    assert "INSERT INTO lineage_events" in report
