@@ -776,9 +776,13 @@ def _recordset(table: Table, columns: tuple[str, ...]) -> Any:
 
 def _rows_json(rows: list[dict[str, Any]]) -> PreSerialized:
     """``rows`` as one JSON array for ``_recordset``: bytes as bytea hex text, JSON already
-    serialised (``PreSerialized``) embedded as is, datetimes as RFC 3339."""
+    serialised (``PreSerialized``) embedded as is, datetimes as RFC 3339 (naive ones as UTC)."""
     return PreSerialized(
-        orjson.dumps(rows, default=_json_default, option=orjson.OPT_PASSTHROUGH_SUBCLASS).decode()
+        orjson.dumps(
+            rows,
+            default=_json_default,
+            option=orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_NAIVE_UTC,
+        ).decode()
     )
 
 
