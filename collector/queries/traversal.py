@@ -53,7 +53,6 @@ from sqlalchemy import (
     exists,
     func,
     null,
-    or_,
     select,
     tuple_,
     union_all,
@@ -591,37 +590,37 @@ class VersionGraph(Graph):
 def _reads_of(conn: Connection, versions: list[int], plain: list[int]) -> list[tuple[str, Node]]:
     """(run, node) for the runs that read exactly these versions or unversioned datasets, in a
     database without symlinks: reads naming one of the versions, and reads naming no version of
-    their datasets that resolve (as ``read_versions`` does) to one of them. One statement."""
+    their datasets that resolve (as ``read_versions`` does) to one of them. One statement, a
+    branch per kind of match so that each keeps its index (an OR of them scans ``run_io``)."""
     io = run_io_t.c
-    of_dataset: list[ColumnElement[bool]] = []
-    if versions:
-        owners = select(versions_t.c.dataset_id).where(member_of(conn, versions_t.c.id, versions))
-        of_dataset.append(io.dataset_id.in_(owners))
-    if plain:
-        of_dataset.append(member_of(conn, io.dataset_id, plain))
+    branches: list[Select[Any]] = []
     unversioned = (
         select(io.run_uuid, io.dataset_id, io.version_id, _version_at_start())
         .select_from(run_io_t)
         .join(runs_t, runs_t.c.uuid == io.run_uuid)
-        .where(io.direction == "in", io.version_id.is_(None), or_(*of_dataset))
+        .where(io.direction == "in", io.version_id.is_(None))
     )
-    query: Any = unversioned
-    if versions:  # each part keeps its own index (an OR of both would scan run_io)
-        named = select(io.run_uuid, io.dataset_id, io.version_id, null()).where(
-            io.direction == "in", member_of(conn, io.version_id, versions)
+    if versions:
+        branches.append(
+            select(io.run_uuid, io.dataset_id, io.version_id, null()).where(
+                io.direction == "in", member_of(conn, io.version_id, versions)
+            )
         )
-        query = union_all(named, unversioned)
-    rows = conn.execute(query)
+        owners = select(versions_t.c.dataset_id).where(member_of(conn, versions_t.c.id, versions))
+        branches.append(unversioned.where(io.dataset_id.in_(owners)))
+    if plain:
+        branches.append(unversioned.where(member_of(conn, io.dataset_id, plain)))
+    rows = conn.execute(union_all(*branches) if len(branches) > 1 else branches[0])
     wanted, plain_set = set(versions), set(plain)
-    found: list[tuple[str, Node]] = []
+    found: dict[tuple[str, Node], None] = {}
     for run_uuid, dataset_id, named, at_start in rows:
         if named is not None:
-            found.append((run_uuid, version(named)))
+            found[(run_uuid, version(named))] = None
         elif at_start is not None and at_start in wanted:
-            found.append((run_uuid, version(at_start)))
+            found[(run_uuid, version(at_start))] = None
         elif at_start is None and dataset_id in plain_set:
-            found.append((run_uuid, dataset(dataset_id)))
-    return found
+            found[(run_uuid, dataset(dataset_id))] = None
+    return list(found)
 
 
 def producing_runs(conn: Connection, version_ids: Sequence[int]) -> list[tuple[int, str]]:
