@@ -150,7 +150,7 @@ def _redacted(settings: Settings) -> str:
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--batch-size", default=2000, show_default=True, help="Events per transaction.")
+@click.option("--batch-size", default=1000, show_default=True, help="Events per transaction.")
 @click.option(
     "--migrate/--no-migrate", default=True, show_default=True, help="Upgrade the schema first."
 )

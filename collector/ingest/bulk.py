@@ -64,7 +64,7 @@ def import_ndjson(
     path: Path,
     engine: Engine,
     *,
-    batch_size: int = 2000,
+    batch_size: int = 1000,
     validator: EventValidator | None = None,
     writers: int | None = None,
 ) -> ImportReport:
@@ -94,7 +94,7 @@ def import_ndjson(
                 if len(batch) >= batch_size:
                     pending.append(writer.submit_nowait(batch))
                     batch = []
-                    while len(pending) > writers:  # bounded read-ahead
+                    while len(pending) >= writers:  # bounded read-ahead: one batch per writer
                         _count(pending.popleft().result(), report)
             if batch:
                 pending.append(writer.submit_nowait(batch))
