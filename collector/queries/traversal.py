@@ -43,6 +43,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
@@ -685,6 +686,7 @@ def read_versions(
 Read = tuple[str, int, int | None, int | None]  # (run, dataset, named version, version at start)
 
 
+@cache
 def _read() -> Any:
     """The version an unversioned read resolves to (NULL for a read that names its version)."""
     return case((run_io_t.c.version_id.is_(None), _version_at_start()), else_=None)
@@ -707,6 +709,7 @@ def _read_targets(
     return found
 
 
+@cache  # built once: an alias's column collection costs more than compiling the statement
 def _version_at_start() -> Any:
     """Correlated scalar subquery: the latest version of ``run_io.dataset_id`` created at or
     before ``runs`` started (latest creation time, then highest id)."""
@@ -781,16 +784,7 @@ def symlink_partners(conn: Connection, ids: Iterable[int]) -> dict[int, set[int]
 def written_versions(conn: Connection, run_uuids: Sequence[str]) -> list[tuple[str, Node]]:
     """(run, version it wrote): the named version, else the version it produced, else the
     unversioned ``dataset`` node (a run that has not completed). One statement."""
-    produced = versions_t.alias("produced")
-    own_version = (
-        select(func.max(produced.c.id))
-        .where(
-            produced.c.run_uuid == run_io_t.c.run_uuid,
-            produced.c.dataset_id == run_io_t.c.dataset_id,
-        )
-        .correlate(run_io_t)
-        .scalar_subquery()
-    )
+    own_version = _own_version()
     rows = fetch_in(
         conn,
         run_io_t.c.run_uuid,
@@ -805,6 +799,21 @@ def written_versions(conn: Connection, run_uuids: Sequence[str]) -> list[tuple[s
         (run_uuid, version(vid) if vid is not None else dataset(dataset_id))
         for run_uuid, dataset_id, vid in rows
     ]
+
+
+@cache
+def _own_version() -> Any:
+    """Correlated scalar subquery: the version ``run_io.run_uuid`` produced of its dataset."""
+    produced = versions_t.alias("produced")
+    return (
+        select(func.max(produced.c.id))
+        .where(
+            produced.c.run_uuid == run_io_t.c.run_uuid,
+            produced.c.dataset_id == run_io_t.c.dataset_id,
+        )
+        .correlate(run_io_t)
+        .scalar_subquery()
+    )
 
 
 # -- column graph ------------------------------------------------------------------------------
