@@ -4,9 +4,9 @@ The schemas ``$ref`` the OpenLineage core base facets by absolute URL; we resolv
 small local stand-in of the core ``$defs`` (the base facets only check ``_producer``/``_schemaURL``),
 so nothing is ever fetched. A facet key with no bundled schema yields no problems.
 
-Validation runs in jsonschema-rs (compiled, ~50x faster than the pure-Python ``jsonschema`` here):
-every distinct ML facet is checked on the ingest path, and run facets such as metrics rarely
-repeat, so this cost is paid per event.
+Validation runs in jsonschema-rs (compiled: ~7 instead of ~620 us per facet with the pure-Python
+``jsonschema`` on the benchmark workload): every distinct ML facet is checked on the ingest path,
+and run facets such as metrics rarely repeat, so this cost is paid per event.
 """
 
 from __future__ import annotations
