@@ -31,7 +31,7 @@ def apply_migrations(settings: Settings, *, wait_seconds: float = 0.0) -> None:
     from mllineage.collector.db.engine import make_engine
     from mllineage.collector.db.migrate import upgrade
 
-    engine = make_engine(settings.database_url, pool_size=2)  # the importer's writer threads
+    engine = make_engine(settings.database_url, pool_size=1)
     deadline = time.monotonic() + wait_seconds
     try:
         while True:
@@ -124,7 +124,7 @@ def db_retention(keep_days: int, database_url: str | None) -> None:
     from mllineage.collector.db.partitions import apply_retention
 
     settings = _settings(database_url)
-    engine = make_engine(settings.database_url, pool_size=2)  # the importer's writer threads
+    engine = make_engine(settings.database_url, pool_size=1)
     try:
         with engine.begin() as conn:
             removed = apply_retention(conn, datetime.now(UTC) - timedelta(days=keep_days))
