@@ -120,6 +120,15 @@ class EventValidator:
             raise InvalidEvent(f"not a valid OpenLineage {_KIND_NAMES[kind]}", errors)
 
         canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        if (
+            b"\\u0000" in canonical
+        ):  # cheap pre-check; the walk confirms (an escaped "\\" may match)
+            where = _nul_character(payload)
+            if where is not None:
+                raise InvalidEvent(
+                    f"not a valid OpenLineage {_KIND_NAMES[kind]}",
+                    [ErrorDetail(where, "contains the character U+0000, which cannot be stored")],
+                )
         return ParsedEvent(
             kind=kind,
             event=event,
@@ -240,6 +249,26 @@ def _facets_of(event: AnyEvent) -> Iterator[tuple[str, Position, str, dict[str, 
             yield from each(f"/outputs/{index}/outputFacets", "outputFacets", out.outputFacets)
     if isinstance(event, DatasetEvent):
         yield from each("/dataset/facets", "dataset", event.dataset.facets)
+
+
+def _nul_character(value: Any, pointer: str = "") -> str | None:
+    """JSON pointer of the first string (value or key) holding U+0000, which PostgreSQL's text
+    and JSONB types refuse; rejecting it here keeps both databases answering alike."""
+    if isinstance(value, str):
+        return pointer if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return f"{pointer}/{_escape(key)}"
+            found = _nul_character(item, f"{pointer}/{_escape(key)}")
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_character(item, f"{pointer}/{index}")
+            if found is not None:
+                return found
+    return None
 
 
 def _escape(token: str) -> str:

@@ -191,6 +191,28 @@ def test_batch_reports_failures_by_index_and_stores_the_rest(
     assert client.post("/api/v1/lineage/batch", json={"not": "a list"}).status_code == 422
 
 
+def test_nul_characters_are_rejected_alike_on_both_databases(
+    client: TestClient, engine: Engine
+) -> None:
+    """PostgreSQL cannot store U+0000 in text or JSONB; the collector says so, where, up front."""
+    good = run_event("START", 1, outputs=[dataset("db", "fine")])
+    bad = run_event("START", 2, outputs=[dataset("db", "bad\u0000name")])
+    response = client.post("/api/v1/lineage", json=bad)
+    assert response.status_code == 422
+    [detail] = response.json()["details"]
+    assert detail["loc"] == "/outputs/0/name"
+    assert "U+0000" in detail["msg"]
+
+    response = client.post("/api/v1/lineage/batch", json=[good, bad])
+    summary = response.json()["summary"]
+    assert (summary["successful"], summary["non_retriable"], summary["retriable"]) == (1, 1, 0)
+    assert counts(engine)["lineage_events"] == 1
+
+    # A literal backslash followed by "u0000" is an ordinary string.
+    lookalike = run_event("START", 3, outputs=[dataset("db", "C:\\u0000")])
+    assert client.post("/api/v1/lineage", json=lookalike).status_code == 201
+
+
 def graph_snapshot(engine: Engine) -> dict[str, Any]:
     """Everything the projection derived, in a form independent of surrogate ids."""
     queries = {
