@@ -6,7 +6,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from mllineage.collector.api.auth import require_scope
-from mllineage.collector.errors import BodyTooLarge, CollectorError, ErrorDetail, InvalidEvent
+from mllineage.collector.errors import (
+    BodyTooLarge,
+    CollectorError,
+    DatabaseUnavailable,
+    ErrorDetail,
+    InvalidEvent,
+)
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent, decode_body, parse_body
 from mllineage.collector.ingest.writer import IngestWriter
 from mllineage.collector.schemas.ingest import (
@@ -84,10 +90,11 @@ async def post_lineage_batch(request: Request) -> BatchResponse:
             )
     outcomes = await writer.submit([parsed for _, parsed in valid])
     for (index, _), outcome in zip(valid, outcomes, strict=True):
-        if isinstance(outcome, Exception):
-            failed.append(
-                FailedEvent(index=index, reason=f"server error: {outcome}", retriable=True)
-            )
+        if isinstance(outcome, DatabaseUnavailable):
+            failed.append(FailedEvent(index=index, reason=str(outcome), retriable=True))
+        elif isinstance(outcome, Exception):  # logged by the writer; no internals in the answer
+            reason = "internal error while storing this event"
+            failed.append(FailedEvent(index=index, reason=reason, retriable=False))
     failed.sort(key=lambda f: f.index)
     retriable = sum(f.retriable for f in failed)
     return BatchResponse(
