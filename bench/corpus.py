@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from bench.databases import Backend, Database, fresh_database, postgres_available
+from bench.databases import Backend, fresh_database, postgres_available
 from bench.servers import BIN, REPO, collector_server
 
 BUCKETS = ("events", "nonconforming")
@@ -66,10 +66,6 @@ def corpus_events(shared: Path) -> list[Any]:
     ]
 
 
-def stored_events(db: Database) -> int:
-    return db.count("lineage_events")
-
-
 def run_corpus(backend: Backend, events: list[Any], workdir: Path) -> CorpusRun:
     with fresh_database(backend, "corpus", workdir) as db:
         log = workdir / f"corpus-{backend}.log"
@@ -78,9 +74,9 @@ def run_corpus(backend: Backend, events: list[Any], workdir: Path) -> CorpusRun:
             httpx.Client(base_url=server.base_url, timeout=30) as client,
         ):
             http_seconds, latencies = _post_each(client, events)
-            http_stored = stored_events(db)
+            http_stored = db.count("lineage_events")
             replay_seconds, _ = _post_each(client, events)
-            replay_stored = stored_events(db) - http_stored
+            replay_stored = db.count("lineage_events") - http_stored
     with fresh_database(backend, "corpus-import", workdir) as db:
         ndjson = workdir / "corpus.ndjson"
         ndjson.write_text("".join(json.dumps(event) + "\n" for event in events))
@@ -97,7 +93,7 @@ def run_corpus(backend: Backend, events: list[Any], workdir: Path) -> CorpusRun:
         )
         # The importer's own clock (process start-up and migrations excluded): "... in 0.3s (".
         import_seconds = float(re.search(r" in ([0-9.]+)s \(", done.stdout).group(1))  # type: ignore[union-attr]
-        import_stored = stored_events(db)
+        import_stored = db.count("lineage_events")
     return CorpusRun(
         backend,
         len(events),
@@ -136,8 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         for backend in backends:
-            if backend == "postgres" and postgres_available():
-                print(f"| postgres | skipped: {postgres_available()} |")
+            unavailable = postgres_available() if backend == "postgres" else None
+            if unavailable:
+                print(f"| postgres | skipped: {unavailable} |")
                 continue
             print(run_corpus(backend, events, Path(tmp)).row(), flush=True)
     return 0
