@@ -30,6 +30,7 @@ from bench.servers import Server, collector_server
 
 WARMUP_CALLS = 3
 MAX_NODES = 100_000  # walk the whole reachable graph: a truncated answer is a cheaper answer
+ALL_ROWS = 1_000_000  # ``limit`` for one page holding every row of a paged answer
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Timings:
     seconds: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
+    total_rows: list[int] = field(default_factory=list)
     truncated: int = 0
 
     def pct(self, q: float) -> float:
@@ -52,6 +54,7 @@ class Timings:
             "max_ms": max(self.seconds) * 1e3,
             "mean_rows": statistics.fmean(self.rows) if self.rows else 0,
             "max_rows": max(self.rows, default=0),
+            "mean_total_rows": statistics.fmean(self.total_rows) if self.total_rows else None,
             "truncated": self.truncated,
             "errors": len(self.errors),
             "first_error": self.errors[0] if self.errors else "",
@@ -84,6 +87,8 @@ def _time(client: httpx.Client, path: str, params: dict[str, Any], timings: Timi
     if isinstance(body, dict):
         rows = body.get("rows", body.get("graph"))
         timings.rows.append(len(rows) if isinstance(rows, list) else 0)
+        if "total_count" in body:
+            timings.total_rows.append(body["total_count"])
         timings.truncated += bool(body.get("truncated"))
 
 
@@ -137,6 +142,13 @@ def _kinds(ctx: Context, meta: dict[str, Any]) -> list[QueryKind]:
             target_p50_ms=100,
         ),
         QueryKind(
+            "hub_impact_all",
+            "impact of the hub, depth 20, every row in one answer",
+            "/api/v1/ml/impact",
+            lambda rng: {"nodeId": hub, "depth": 20, "maxNodes": MAX_NODES, "limit": ALL_ROWS},
+            max(5, n // 10),
+        ),
+        QueryKind(
             "impact",
             "impact of a feature group, depth 20",
             "/api/v1/ml/impact",
@@ -154,6 +166,13 @@ def _kinds(ctx: Context, meta: dict[str, Any]) -> list[QueryKind]:
             lambda rng: {"tag": "pii", "maxNodes": MAX_NODES},
             max(3, n // 40),
             target_p50_ms=1000,
+        ),
+        QueryKind(
+            "tagged_all",
+            "governance/tagged pii over the whole graph, every row in one answer",
+            "/api/v1/ml/governance/tagged",
+            lambda rng: {"tag": "pii", "maxNodes": MAX_NODES, "limit": ALL_ROWS},
+            max(3, n // 40),
         ),
         QueryKind(
             "model_lineage_asof",
@@ -304,7 +323,8 @@ def _figures(
     return [
         Figure(
             "query",
-            f"{name}: p50 (p99 {summary['p99_ms']:.0f} ms, max {summary['max_ms']:.0f} ms)",
+            f"{name}: p50 (p99 {summary['p99_ms']:.0f} ms, max {summary['max_ms']:.0f} ms; "
+            f"{_rows_text(summary)})",
             summary["p50_ms"],
             "ms",
             baseline=floor_ms,
@@ -314,3 +334,10 @@ def _figures(
             detail=summary,
         )
     ]
+
+
+def _rows_text(summary: dict[str, Any]) -> str:
+    """``"1,000 of 48,540 rows"`` for a paged answer, ``"26 rows"`` otherwise (means)."""
+    total = summary["mean_total_rows"]
+    shown = f"{summary['mean_rows']:,.0f}"
+    return f"{shown} of {total:,.0f} rows" if total is not None else f"{shown} rows"

@@ -62,6 +62,15 @@ def _walk_options(func: F) -> F:
     return click.option("--depth", default=20, show_default=True, help="Hops to walk.")(func)
 
 
+def _page_options(func: F) -> F:
+    func = click.option(
+        "--offset", default=0, show_default=True, help="Rows to skip (the next page)."
+    )(func)
+    return click.option(
+        "--limit", default=1000, show_default=True, help="Rows to show (one page)."
+    )(func)
+
+
 def _ask(url: str, api_key: str | None, path: str, **params: Any) -> dict[str, Any]:
     with LineageClient(url, api_key) as client:
         try:
@@ -75,7 +84,12 @@ def _clean(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _emit(
-    body: dict[str, Any], as_json: bool, columns: Sequence[tuple[str, str]], empty: str
+    body: dict[str, Any],
+    as_json: bool,
+    columns: Sequence[tuple[str, str]],
+    empty: str,
+    *,
+    offset: int = 0,
 ) -> None:
     if as_json:
         click.echo(json.dumps(body, indent=2, default=str))
@@ -87,6 +101,12 @@ def _emit(
         click.echo(format_table(rows, columns))
     if body.get("truncated"):
         click.echo("(truncated: the node cap was reached; raise --max-nodes or lower --depth)")
+    total = body.get("total_count")
+    if rows and total is not None and offset + len(rows) < total:
+        click.echo(
+            f"(rows {offset + 1:,}-{offset + len(rows):,} of {total:,}; "
+            f"--offset {offset + len(rows)} for the next page)"
+        )
 
 
 def format_table(rows: list[dict[str, Any]], columns: Sequence[tuple[str, str]]) -> str:
@@ -268,19 +288,30 @@ def model_lineage(
 @click.argument("node")
 @click.option("--kinds", default=None, help="Only these kinds, e.g. model,endpoint.")
 @_walk_options
+@_page_options
 @_server_options
 def impact(
     node: str,
     kinds: str | None,
     depth: int,
     as_of: str | None,
+    limit: int,
+    offset: int,
     url: str,
     api_key: str | None,
     as_json: bool,
 ) -> None:
     """Everything downstream of NODE, grouped by kind, with owners and last run."""
     body = _ask(
-        url, api_key, "/api/v1/ml/impact", nodeId=node, kinds=kinds, depth=depth, asOf=as_of
+        url,
+        api_key,
+        "/api/v1/ml/impact",
+        nodeId=node,
+        kinds=kinds,
+        depth=depth,
+        asOf=as_of,
+        limit=limit,
+        offset=offset,
     )
     columns = [
         ("KIND", "kind"),
@@ -291,7 +322,7 @@ def impact(
         ("STATE", "last_run_state"),
         ("AT", "last_run_at"),
     ]
-    _emit(body, as_json, columns, "nothing downstream")
+    _emit(body, as_json, columns, "nothing downstream", offset=offset)
 
 
 @click.command()
@@ -306,6 +337,7 @@ def impact(
 @click.option("--kinds", default=None, help="Default: model,endpoint.")
 @click.option("--depth", default=50, show_default=True, help="Hops to walk.")
 @click.option("--as-of", default=None, help="Answer on the graph as it stood then (ISO 8601).")
+@_page_options
 @_server_options
 def tagged(
     tag: str,
@@ -313,6 +345,8 @@ def tagged(
     kinds: str | None,
     depth: int,
     as_of: str | None,
+    limit: int,
+    offset: int,
     url: str,
     api_key: str | None,
     as_json: bool,
@@ -327,6 +361,8 @@ def tagged(
         kinds=kinds,
         depth=depth,
         asOf=as_of,
+        limit=limit,
+        offset=offset,
     )
     columns = [
         ("KIND", "kind"),
@@ -336,7 +372,7 @@ def tagged(
         ("DEPTH", "depth"),
         ("PATH", "path"),
     ]
-    _emit(body, as_json, columns, f"no model or endpoint has {tag!r} data upstream")
+    _emit(body, as_json, columns, f"no model or endpoint has {tag!r} data upstream", offset=offset)
 
 
 @click.command()

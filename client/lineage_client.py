@@ -18,6 +18,7 @@ import httpx
 
 Direction = Literal["upstream", "downstream", "both"]
 DEFAULT_URL = "http://127.0.0.1:5000"
+PAGE_SIZE = 10_000  # rows per request when a method gathers every page of a paged answer
 
 
 class LineageClientError(Exception):
@@ -185,10 +186,19 @@ class LineageClient:
         kinds: list[str] | None = None,
         as_of: datetime | str | None = None,
         as_frame: bool | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> Any:
-        """What is affected if this node changes? Everything downstream, by kind, with owners."""
+        """What is affected if this node changes? Everything downstream, by kind, with owners.
+
+        Every row, fetched page by page (``page_size`` rows per request)."""
         return self._rows(
-            "/api/v1/ml/impact", as_frame, nodeId=node_id, depth=depth, kinds=kinds, asOf=as_of
+            "/api/v1/ml/impact",
+            as_frame,
+            page_size=page_size,
+            nodeId=node_id,
+            depth=depth,
+            kinds=kinds,
+            asOf=as_of,
         )
 
     def get_models_with_tag(
@@ -200,14 +210,17 @@ class LineageClient:
         depth: int = 50,
         as_of: datetime | str | None = None,
         as_frame: bool | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> Any:
         """Which models and endpoints have data tagged ``tag`` (e.g. ``pii``) upstream?
 
         ``scope="versions"`` asks about every model version ever built, not today's graph.
+        Every row, fetched page by page (``page_size`` rows per request).
         """
         return self._rows(
             "/api/v1/ml/governance/tagged",
             as_frame,
+            page_size=page_size,
             tag=tag,
             scope=scope,
             kinds=kinds,
@@ -283,8 +296,36 @@ class LineageClient:
             raise LineageClientError(response.status_code, f"{len(failed)} events failed", failed)
         return body
 
-    def _rows(self, path: str, as_frame: bool | None, **params: Any) -> Any:
-        body = self.query(path, **params)
+    def query_all(self, path: str, *, page_size: int = PAGE_SIZE, **params: Any) -> dict[str, Any]:
+        """GET every page of a paged answer (``impact``, ``governance/tagged``) and return one
+        body: all rows in order, the union of the pages' graphs, ``truncated`` if any page was.
+        The pages are separate requests: data ingested meanwhile may shift rows between them."""
+        body = self.query(path, limit=page_size, offset=0, **params)
+        rows: list[dict[str, Any]] = list(body["rows"])
+        nodes = {node["id"]: node for node in body["graph"]["nodes"]}
+        edges = {_edge_key(edge): edge for edge in body["graph"]["edges"]}
+        truncated = bool(body["truncated"])
+        while len(rows) < body["total_count"]:
+            page = self.query(path, limit=page_size, offset=len(rows), **params)
+            if not page["rows"]:
+                break
+            rows += page["rows"]
+            nodes.update((node["id"], node) for node in page["graph"]["nodes"])
+            edges.update((_edge_key(edge), edge) for edge in page["graph"]["edges"])
+            truncated = truncated or bool(page["truncated"])
+        graph = {
+            "nodes": sorted(nodes.values(), key=lambda n: (n["type"], n["id"])),
+            "edges": [edges[key] for key in sorted(edges)],
+        }
+        return {"rows": rows, "graph": graph, "truncated": truncated, "total_count": len(rows)}
+
+    def _rows(
+        self, path: str, as_frame: bool | None, *, page_size: int | None = None, **params: Any
+    ) -> Any:
+        if page_size is None:
+            body = self.query(path, **params)
+        else:
+            body = self.query_all(path, page_size=page_size, **params)
         frame = self.as_frame if as_frame is None else as_frame
         if frame is not False:
             try:
@@ -301,6 +342,10 @@ class LineageClient:
         rows.graph = body["graph"]
         rows.truncated = body["truncated"]
         return rows
+
+
+def _edge_key(edge: dict[str, Any]) -> tuple[str, str, str]:
+    return (edge["origin"], edge["destination"], edge.get("run_id") or "")
 
 
 def _params(params: dict[str, Any]) -> dict[str, str | int]:

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from mllineage.collector.api.auth import require_scope
 from mllineage.collector.api.reads import (
     NodeIdParam,
+    PageParams,
     TraversalOptions,
     answer_response,
     read_connection,
@@ -21,7 +22,7 @@ from mllineage.collector.queries import (
     ml_impact,
     ml_model,
 )
-from mllineage.collector.schemas.lineage import QueryResult
+from mllineage.collector.schemas.lineage import PagedQueryResult, QueryResult
 from mllineage.collector.schemas.ml import (
     AuditRow,
     ChainRow,
@@ -106,27 +107,32 @@ def model_lineage(
     return answer_response(answer)
 
 
-@router.get("/impact", response_model=QueryResult[ImpactRow])
-def impact(request: Request, node_id: NodeIdParam, options: TraversalOptions) -> Response:
-    """Everything downstream, grouped by kind, with owners and last run."""
+@router.get("/impact", response_model=PagedQueryResult[ImpactRow])
+def impact(
+    request: Request, node_id: NodeIdParam, options: TraversalOptions, page: PageParams
+) -> Response:
+    """Everything downstream, grouped by kind, with owners and last run, one page of rows at a
+    time (``limit``/``offset``; ``total_count`` counts them all)."""
     with read_connection(request) as conn:
-        answer = ml_impact.impact(conn, node_id=node_id, options=options)
+        answer = ml_impact.impact(conn, node_id=node_id, options=options, page=page)
     return answer_response(answer)
 
 
-@router.get("/governance/tagged", response_model=QueryResult[TaggedRow])
+@router.get("/governance/tagged", response_model=PagedQueryResult[TaggedRow])
 def governance_tagged(
     request: Request,
     options: TraversalOptions,
+    page: PageParams,
     tag: Annotated[str, Query(description="Tag key (any non-negative value) or key:value")] = "pii",
     scope: Annotated[
         ml_governance.Scope,
         Query(description="graph: the current (or asOf) graph; versions: every model version"),
     ] = "graph",
 ) -> Response:
-    """Every model/endpoint with a dataset or column carrying ``tag`` upstream (a set query)."""
+    """Every model/endpoint with a dataset or column carrying ``tag`` upstream (a set query),
+    one page of rows at a time (``limit``/``offset``; ``total_count`` counts them all)."""
     with read_connection(request) as conn:
-        answer = ml_governance.tagged(conn, tag=tag, options=options, scope=scope)
+        answer = ml_governance.tagged(conn, tag=tag, options=options, scope=scope, page=page)
     return answer_response(answer)
 
 

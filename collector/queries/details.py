@@ -147,6 +147,34 @@ def dataset_labels(
     return {r[0]: DatasetLabel(r[0], r[1], r[2], r[3]) for r in rows}
 
 
+def datasets_of_kinds(conn: Connection, ids: Iterable[int], kinds: Iterable[str]) -> set[int]:
+    """The ids among ``ids`` whose dataset kind is one of ``kinds`` (one statement)."""
+    wanted = sorted(kinds)
+    rows = fetch_in(
+        conn,
+        datasets_t.c.id,
+        ids,
+        lambda cond: select(datasets_t.c.id).where(cond, datasets_t.c.kind.in_(wanted)),
+    )
+    return {row[0] for row in rows}
+
+
+def versions_of_kinds(conn: Connection, ids: Iterable[int], kinds: Iterable[str]) -> set[int]:
+    """The version ids among ``ids`` whose dataset's kind is one of ``kinds`` (one statement)."""
+    wanted = sorted(kinds)
+    rows = fetch_in(
+        conn,
+        versions_t.c.id,
+        ids,
+        lambda cond: (
+            select(versions_t.c.id)
+            .join(datasets_t, datasets_t.c.id == versions_t.c.dataset_id)
+            .where(cond, datasets_t.c.kind.in_(wanted))
+        ),
+    )
+    return {row[0] for row in rows}
+
+
 def job_labels(
     conn: Connection, ids: Iterable[int], *, owners: bool = False
 ) -> dict[int, JobLabel]:

@@ -29,6 +29,7 @@ from mllineage.collector.queries.node_ids import (
 from mllineage.collector.queries.traversal import Edge, Node, Walk
 
 RowT = TypeVar("RowT")
+T = TypeVar("T")
 
 
 @dataclass
@@ -66,24 +67,65 @@ class Answer(Generic[RowT]):
     truncated: bool
 
 
+@dataclass(frozen=True)
+class PagedAnswer(Answer[RowT]):
+    """An answer whose rows are one page of ``total_count`` rows (the graph covers the page)."""
+
+    total_count: int = 0
+
+
+DEFAULT_PAGE_LIMIT = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Rows ``offset`` to ``offset + limit`` of an answer's ordered rows."""
+
+    limit: int = DEFAULT_PAGE_LIMIT
+    offset: int = 0
+
+    def of(self, items: list[T]) -> list[T]:
+        return items[self.offset : self.offset + self.limit]
+
+
+FIRST_PAGE = Page()
+
+
 class Labels:
     """Names, kinds and versions of a set of traversal nodes, loaded in batches."""
 
     def __init__(self, conn: Connection, nodes: Iterable[Node], *, owners: bool = False) -> None:
         """Load the labels of ``nodes``; ``owners`` also loads dataset and job owners."""
-        nodes = set(nodes)
+        self._owners = owners
         self._views: dict[Node, NodeView] = {}
         self._paths: dict[int, dict[Node, list[str]]] = {}
-        self.versions = details.versions(
-            conn, (int(n.id) for n in nodes if n.type == "version"), with_facets=False
+        self.versions: dict[int, details.VersionInfo] = {}
+        self.runs: dict[str, details.RunInfo] = {}
+        self.datasets: dict[int, details.DatasetLabel] = {}
+        self.jobs: dict[int, details.JobLabel] = {}
+        self.add(conn, nodes)
+
+    def add(self, conn: Connection, nodes: Iterable[Node]) -> None:
+        """Load the labels of those ``nodes`` not loaded yet (the same few statements)."""
+        nodes = set(nodes)
+        versions = details.versions(
+            conn,
+            (int(n.id) for n in nodes if n.type == "version" and int(n.id) not in self.versions),
+            with_facets=False,
         )
-        self.runs = details.runs(conn, (str(n.id) for n in nodes if n.type == "run"))
+        runs = details.runs(
+            conn, (str(n.id) for n in nodes if n.type == "run" and str(n.id) not in self.runs)
+        )
+        self.versions.update(versions)
+        self.runs.update(runs)
         dataset_ids = {int(n.id) for n in nodes if n.type in ("dataset", "field")}
-        dataset_ids |= {v.dataset_id for v in self.versions.values()}
-        self.datasets = details.dataset_labels(conn, dataset_ids, owners=owners)
+        dataset_ids |= {v.dataset_id for v in versions.values()}
+        self.datasets.update(
+            details.dataset_labels(conn, dataset_ids - self.datasets.keys(), owners=self._owners)
+        )
         job_ids = {int(n.id) for n in nodes if n.type == "job"}
-        job_ids |= {r.job_id for r in self.runs.values()}
-        self.jobs = details.job_labels(conn, job_ids, owners=owners)
+        job_ids |= {r.job_id for r in runs.values()}
+        self.jobs.update(details.job_labels(conn, job_ids - self.jobs.keys(), owners=self._owners))
 
     def dataset_of(self, node: Node) -> details.DatasetLabel | None:
         """The dataset behind a dataset, version or field node."""
@@ -201,3 +243,21 @@ def paths_graph(labels: Labels, paths: Iterable[list[Node]], edges: Iterable[Edg
         nodes.update(path)
         steps.update(pairwise(path))
     return graph_of(labels, nodes, (e for e in edges if (e.origin, e.destination) in steps))
+
+
+def of_kinds(conn: Connection, nodes: Iterable[Node], kinds: frozenset[str]) -> set[Node]:
+    """The nodes whose kind (dataset kind, ``job`` or ``run``) is one of ``kinds``, decided in at
+    most two statements without loading their labels."""
+    nodes = list(nodes)
+    dataset_ids = {int(n.id) for n in nodes if n.type in ("dataset", "field")}
+    version_ids = {int(n.id) for n in nodes if n.type == "version"}
+    datasets = details.datasets_of_kinds(conn, dataset_ids, kinds) if dataset_ids else set()
+    versions = details.versions_of_kinds(conn, version_ids, kinds) if version_ids else set()
+    kept = set()
+    for node in nodes:
+        if node.type in ("job", "run"):
+            if node.type in kinds:
+                kept.add(node)
+        elif int(node.id) in (versions if node.type == "version" else datasets):
+            kept.add(node)
+    return kept

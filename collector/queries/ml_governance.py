@@ -13,7 +13,14 @@ from sqlalchemy import Connection, select
 
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
-from mllineage.collector.queries.graph_view import Answer, Labels, graph_of
+from mllineage.collector.queries.graph_view import (
+    FIRST_PAGE,
+    Labels,
+    Page,
+    PagedAnswer,
+    graph_of,
+    of_kinds,
+)
 from mllineage.collector.queries.ml_common import Options, graph_for
 from mllineage.collector.queries.tables import tags_t
 from mllineage.collector.queries.traversal import (
@@ -46,9 +53,19 @@ class TaggedRow:
 
 
 def tagged(
-    conn: Connection, *, tag: str, options: Options, scope: Scope = "graph"
-) -> Answer[TaggedRow]:
+    conn: Connection,
+    *,
+    tag: str,
+    options: Options,
+    scope: Scope = "graph",
+    page: Page = FIRST_PAGE,
+) -> PagedAnswer[TaggedRow]:
     """One row per (model or endpoint, tagged dataset upstream of it) with one shortest path.
+
+    Rows are ordered by node id, hop distance, then tagged node id; ``page`` picks the rows
+    returned (``total_count`` counts them all) and only those rows' paths are computed and
+    labelled, so a page costs the propagation plus work proportional to the page. The graph holds
+    the page's paths.
 
     ``tag`` is ``key`` (any value but a negative one) or ``key:value``. ``tagged_fields`` lists the
     tagged columns of the tagged dataset ('' stands for a dataset-level tag). ``kinds`` defaults
@@ -88,21 +105,25 @@ def tagged(
         depth=options.depth,
         max_pairs=options.max_nodes * 20,
     )
-    labels = Labels(conn, spread.nodes() | set(origins))
-    kinds = options.kinds or DEFAULT_KINDS
-    rows: list[TaggedRow] = []
+    kept = of_kinds(conn, spread.nodes(), options.kinds or DEFAULT_KINDS)
+    labels = Labels(conn, kept | set(origins))
     tagged_by = {o: _tagging(labels, o, fields, values) for o, (fields, values) in origins.items()}
-    ids: dict[Node, str] = {}
-    for node, origin, hops in spread.pairs(keep=lambda n: labels.kind(n) in kinds):
-        path = spread.path(node, origin, hops)
-        for step in path:
-            if step not in ids:
-                ids[step] = labels.node_id(step)
+    reaching = [
+        (labels.node_id(node), hops, tagged_by[origin][0], node, origin)
+        for node, origin, hops in spread.pairs(keep=kept.__contains__)
+    ]
+    reaching.sort(key=lambda pair: pair[:3])
+    chosen = page.of(reaching)
+    paths = [spread.path(node, origin, hops) for _, hops, _, node, origin in chosen]
+    labels.add(conn, {step for path in paths for step in path})
+    ids = {step: labels.node_id(step) for path in paths for step in path}
+    rows: list[TaggedRow] = []
+    for (node_id, hops, tagged_id, node, origin), path in zip(chosen, paths, strict=True):
         view = labels.view(node)
-        tagged_id, tag_values, tagged_fields = tagged_by[origin]
+        _, tag_values, tagged_fields = tagged_by[origin]
         rows.append(
             TaggedRow(
-                node_id=view.id,
+                node_id=node_id,
                 namespace=view.namespace,
                 name=view.name,
                 kind=view.kind,
@@ -114,9 +135,8 @@ def tagged(
                 path=[ids[step] for step in path],
             )
         )
-    rows.sort(key=lambda r: (r.node_id, r.depth, r.tagged_node_id))
     edges = {Edge(a, b, _run_of(a, b)) for a, b in spread.steps()}
-    return Answer(rows, graph_of(labels, ids, edges), spread.truncated)
+    return PagedAnswer(rows, graph_of(labels, ids, edges), spread.truncated, len(reaching))
 
 
 def _tagging(

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
-from mllineage.collector.queries.graph_view import Answer, Labels, walks_graph
+from mllineage.collector.queries.graph_view import FIRST_PAGE, Labels, Page, PagedAnswer, graph_of
 from mllineage.collector.queries.ml_common import (
     KINDS,
     Options,
@@ -37,21 +37,37 @@ class ImpactRow:
     path: list[str]
 
 
-def impact(conn: Connection, *, node_id: str, options: Options) -> Answer[ImpactRow]:
+def impact(
+    conn: Connection, *, node_id: str, options: Options, page: Page = FIRST_PAGE
+) -> PagedAnswer[ImpactRow]:
     """Every node downstream of ``node_id``; rows ordered by kind (datasets, feature groups,
     models, endpoints, jobs), then hop distance, then id. A job's last run is the run its edges
     come from in the walked graph (else its latest run); a dataset's is the run that wrote it on
     the walked edge.
+
+    ``page`` picks the rows returned (``total_count`` counts them all); owners, last runs and
+    paths are loaded for those rows only. The graph is the walk's nodes and edges restricted to
+    the start, the page's rows and their paths (the whole walk when one page holds every row).
     """
     start = start_of(conn, node_id, options)
     walked = walks(conn, start, "downstream", options)
-    labels = Labels(conn, all_nodes(walked), owners=True)
+    labels = Labels(conn, all_nodes(walked))
     kinds = {n: _kind(labels, n) for n, _ in reached(walked)}
     found = [(n, w) for n, w in reached(walked) if options.keeps(kinds[n])]
-    owners = _owners(labels, [n for n, _ in found])
-    last_runs = _last_runs(conn, job_runs(conn, start, labels), walked, [n for n, _ in found])
+    found.sort(
+        key=lambda f: (
+            _KIND_ORDER.get(kinds[f[0]], len(KINDS)),
+            f[1].depth[f[0]],
+            labels.node_id(f[0]),
+        )
+    )
+    chosen = page.of(found)
+    detail = Labels(conn, [n for n, _ in chosen], owners=True)
+    owners = _owners(detail, [n for n, _ in chosen])
+    last_runs = _last_runs(conn, job_runs(conn, start, labels), walked, [n for n, _ in chosen])
     rows = []
-    for node, one in found:
+    shown: set[Node] = {start.node}
+    for node, one in chosen:
         view = labels.view(node)
         last = last_runs.get(node)
         rows.append(
@@ -70,8 +86,10 @@ def impact(conn: Connection, *, node_id: str, options: Options) -> Answer[Impact
                 labels.walk_path(one, node),
             )
         )
-    rows.sort(key=lambda r: (_KIND_ORDER.get(r.kind, len(KINDS)), r.depth, r.node_id))
-    return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+        shown.update(one.path(node))
+    edges = {edge for one in walked for edge in one.edges}
+    graph = graph_of(labels, shown, edges)
+    return PagedAnswer(rows, graph, any(w.truncated for w in walked), len(found))
 
 
 _KIND_ORDER = {kind: index for index, kind in enumerate(KINDS)}

@@ -44,3 +44,9 @@ class QueryResult(_FromAttributes, Generic[RowT]):
     rows: list[RowT]
     graph: Graph
     truncated: bool = Field(description="True when the node cap stopped the walk early.")
+
+
+class PagedQueryResult(QueryResult[RowT], Generic[RowT]):
+    """One page of an answer's rows (``limit``/``offset``); the graph covers that page."""
+
+    total_count: int = Field(description="Rows in the whole answer, all pages together.")

@@ -87,6 +87,13 @@ def test_impact(demo_server: str) -> None:
     lines = table(run("impact", NODES["source"], "--kinds", "model,endpoint", url=demo_server))
     assert [line.split()[0] for line in lines[1:]] == ["model", "endpoint"]
     assert "team:ml-platform" in lines[1]
+    # Pages: the same rows (column widths follow each page), and a pointer to the next one.
+    everything = [line.split() for line in table(run("impact", NODES["source"], url=demo_server))]
+    first = table(run("impact", NODES["source"], "--limit", "2", url=demo_server))
+    assert [line.split() for line in first[:3]] == everything[:3]
+    assert first[3] == f"(rows 1-2 of {len(everything) - 1}; --offset 2 for the next page)"
+    rest = table(run("impact", NODES["source"], "--offset", "2", url=demo_server))
+    assert [line.split() for line in rest[1:]] == everything[3:]
 
 
 def test_tagged(demo_server: str) -> None:

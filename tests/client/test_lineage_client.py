@@ -54,6 +54,25 @@ def test_plain_rows_without_pandas(lineage: LineageClient) -> None:
     )
 
 
+def test_paged_answers_are_gathered_page_by_page(lineage: LineageClient) -> None:
+    whole = lineage.query("/api/v1/ml/impact", nodeId=NODES["source"])
+    assert whole["total_count"] == len(whole["rows"]) > 3
+    gathered = lineage.query_all("/api/v1/ml/impact", page_size=2, nodeId=NODES["source"])
+    assert gathered["rows"] == whole["rows"]
+    assert gathered["total_count"] == whole["total_count"]
+    assert {n["id"] for n in gathered["graph"]["nodes"]} == {
+        n["id"] for n in whole["graph"]["nodes"]
+    }
+    assert len(gathered["graph"]["edges"]) == len(whole["graph"]["edges"])
+    rows = lineage.get_impact(NODES["source"], page_size=3, as_frame=False)
+    assert list(rows) == whole["rows"]
+    versions = lineage.get_models_with_tag("pii", scope="versions", page_size=1, as_frame=False)
+    assert (
+        list(versions)
+        == lineage.query("/api/v1/ml/governance/tagged", tag="pii", scope="versions")["rows"]
+    )
+
+
 def test_feature_groups_both_ways(lineage: LineageClient) -> None:
     model = lineage.get_feature_groups_from_model(NODES["model"], as_frame=False)
     assert {r["feature_group"] for r in model} == {"engagement", "support_signals"}

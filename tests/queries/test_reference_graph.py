@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from mllineage.collector.schemas import ml
-from mllineage.collector.schemas.lineage import GraphNode, QueryResult
+from mllineage.collector.schemas.lineage import GraphNode, PagedQueryResult, QueryResult
 from tests.queries.reference_graph import (
     ENDPOINT,
     FG_A,
@@ -49,6 +49,7 @@ ROW_MODELS: dict[str, type[BaseModel]] = {
     "audit": ml.AuditRow,
     "feature-lineage": ml.FeatureLineageRow,
 }
+PAGED = {"impact", "governance/tagged"}
 
 
 def ask(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
@@ -57,8 +58,12 @@ def ask(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     row_model = ROW_MODELS[path]
-    QueryResult[row_model].model_validate(body)  # type: ignore[valid-type]
-    assert set(body) == {"rows", "graph", "truncated"}
+    if path in PAGED:
+        PagedQueryResult[row_model].model_validate(body)  # type: ignore[valid-type]
+        assert set(body) == {"rows", "graph", "truncated", "total_count"}
+    else:
+        QueryResult[row_model].model_validate(body)  # type: ignore[valid-type]
+        assert set(body) == {"rows", "graph", "truncated"}
     for row in body["rows"]:
         assert set(row) == set(row_model.model_fields)
     for node in body["graph"]["nodes"]:
@@ -273,6 +278,42 @@ def test_governance_over_all_versions(ref: TestClient) -> None:
     assert {r["tagged_node_id"] for r in body["rows"]} == {dataset_id(S1)}
     assert {tuple(r["tagged_fields"]) for r in body["rows"]} == {("email",)}
     check_graph_holds_paths(body)
+
+
+def test_wide_answers_are_paged_in_their_order(ref: TestClient) -> None:
+    # Impact of S2 has 24 rows and pii:false has 2 tagged rows; pages of 5 (and of 1) put
+    # back together are the whole answer, each page counts all rows and holds its own paths.
+    for path, params in (
+        ("impact", {"nodeId": dataset_id(S2)}),
+        ("governance/tagged", {"tag": "pii:false"}),
+        ("governance/tagged", {"tag": "pii", "scope": "versions"}),
+    ):
+        whole = ask(ref, path, **params)
+        total = len(whole["rows"])
+        assert whole["total_count"] == total > 1
+        for size in (1, 5):
+            pages = [
+                ask(ref, path, limit=size, offset=offset, **params)
+                for offset in range(0, total + size, size)
+            ]
+            assert [row for page in pages for row in page["rows"]] == whole["rows"]
+            assert {page["total_count"] for page in pages} == {total}
+            assert pages[-1]["rows"] == []
+            for page in pages:
+                check_graph_holds_paths(page)
+                shown = {node["id"] for node in page["graph"]["nodes"]}
+                assert {row["node_id"] for row in page["rows"]} <= shown
+    one = ask(ref, "impact", nodeId=dataset_id(S2), limit=1)
+    assert len(one["graph"]["nodes"]) < len(
+        ask(ref, "impact", nodeId=dataset_id(S2))["graph"]["nodes"]
+    )
+
+
+def test_page_parameters_are_checked(ref: TestClient) -> None:
+    for params in ({"limit": 0}, {"limit": 1_000_001}, {"offset": -1}, {"limit": "all"}):
+        response = ref.get("/api/v1/ml/governance/tagged", params={"tag": "pii", **params})
+        assert response.status_code == 400, response.text
+        assert response.json()["details"][0]["loc"] == f"/query/{next(iter(params))}"
 
 
 def test_audit_of_a_model_version(ref: TestClient) -> None:
