@@ -28,6 +28,7 @@ from mllineage.collector.queries.tables import (
 )
 
 Facets = dict[str, dict[str, Any]]
+KIND_SCAN_IDS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +149,16 @@ def dataset_labels(
 
 
 def datasets_of_kinds(conn: Connection, ids: Iterable[int], kinds: Iterable[str]) -> set[int]:
-    """The ids among ``ids`` whose dataset kind is one of ``kinds`` (one statement)."""
+    """The ids among ``ids`` whose dataset kind is one of ``kinds`` (at most one statement: for
+    more than ``KIND_SCAN_IDS`` ids, every dataset of those kinds, intersected here, which reads
+    the kind index once instead of probing the primary key per id)."""
+    ids = set(ids)
+    if not ids:
+        return set()
     wanted = sorted(kinds)
+    if len(ids) > KIND_SCAN_IDS:
+        of_kind = conn.execute(select(datasets_t.c.id).where(datasets_t.c.kind.in_(wanted)))
+        return ids.intersection(of_kind.scalars().all())
     rows = fetch_in(
         conn,
         datasets_t.c.id,

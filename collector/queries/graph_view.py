@@ -12,10 +12,10 @@ thousands of rows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 
@@ -26,7 +26,7 @@ from mllineage.collector.queries.node_ids import (
     job_node_id,
     run_node_id,
 )
-from mllineage.collector.queries.traversal import Edge, Node, Walk
+from mllineage.collector.queries.traversal import Edge, Node, Walk, dataset, version
 
 RowT = TypeVar("RowT")
 T = TypeVar("T")
@@ -245,19 +245,15 @@ def paths_graph(labels: Labels, paths: Iterable[list[Node]], edges: Iterable[Edg
     return graph_of(labels, nodes, (e for e in edges if (e.origin, e.destination) in steps))
 
 
-def of_kinds(conn: Connection, nodes: Iterable[Node], kinds: frozenset[str]) -> set[Node]:
-    """The nodes whose kind (dataset kind, ``job`` or ``run``) is one of ``kinds``, decided in at
-    most two statements without loading their labels."""
-    nodes = list(nodes)
-    dataset_ids = {int(n.id) for n in nodes if n.type in ("dataset", "field")}
-    version_ids = {int(n.id) for n in nodes if n.type == "version"}
-    datasets = details.datasets_of_kinds(conn, dataset_ids, kinds) if dataset_ids else set()
-    versions = details.versions_of_kinds(conn, version_ids, kinds) if version_ids else set()
-    kept = set()
-    for node in nodes:
-        if node.type in ("job", "run"):
-            if node.type in kinds:
-                kept.add(node)
-        elif int(node.id) in (versions if node.type == "version" else datasets):
-            kept.add(node)
-    return kept
+def of_kinds(conn: Connection, ids: Mapping[str, set[Any]], kinds: frozenset[str]) -> set[Node]:
+    """The nodes, given as ids by node type, whose kind (dataset kind, ``job`` or ``run``) is one
+    of ``kinds``, decided in at most two statements without loading their labels."""
+    found: set[Node] = set()
+    for node_type in ("job", "run"):
+        if node_type in kinds:
+            found.update(Node(node_type, id_) for id_ in ids.get(node_type, ()))
+    for id_ in details.datasets_of_kinds(conn, ids.get("dataset", ()), kinds):
+        found.add(dataset(id_))
+    for id_ in details.versions_of_kinds(conn, ids.get("version", ()), kinds):
+        found.add(version(id_))
+    return found

@@ -105,16 +105,17 @@ def tagged(
         depth=options.depth,
         max_pairs=options.max_nodes * 20,
     )
-    kept = of_kinds(conn, spread.nodes(), options.kinds or DEFAULT_KINDS)
+    kept = of_kinds(conn, spread.ids_by_type(), options.kinds or DEFAULT_KINDS)
     labels = Labels(conn, kept | set(origins))
     tagged_by = {o: _tagging(labels, o, fields, values) for o, (fields, values) in origins.items()}
+    kept_ids = {node: labels.node_id(node) for node in kept}
     reaching = [
-        (labels.node_id(node), hops, tagged_by[origin][0], node, origin)
-        for node, origin, hops in spread.pairs(keep=kept.__contains__)
+        (kept_ids[node], hops, tagged_by[origin][0], node, origin)
+        for node, origin, hops in spread.pairs(only=kept)
     ]
     reaching.sort(key=lambda pair: pair[:3])
     chosen = page.of(reaching)
-    paths = [spread.path(node, origin, hops) for _, hops, _, node, origin in chosen]
+    paths = spread.paths([(node, origin, hops) for _, hops, _, node, origin in chosen])
     labels.add(conn, {step for path in paths for step in path})
     ids = {step: labels.node_id(step) for path in paths for step in path}
     rows: list[TaggedRow] = []

@@ -40,12 +40,14 @@ it is symlinked with.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import ChainMap
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from typing import Any, Literal, NamedTuple
 
+import orjson
 from sqlalchemy import (
     Connection,
     Select,
@@ -77,6 +79,8 @@ from mllineage.collector.queries.tables import (
 
 Direction = Literal["upstream", "downstream"]
 DEFAULT_MAX_NODES = 5_000
+#: A propagation frontier of more datasets (or jobs) than this reads all their edges at once.
+WHOLE_SIDE_FRONTIER = 2_000
 
 
 class Node(NamedTuple):
@@ -96,6 +100,9 @@ class Edge(NamedTuple):
 
 
 Hop = tuple[Node, Node, str | None]  # (frontier node, neighbour, run)
+Adjacency = Mapping[
+    Any, Sequence[Any]
+]  # key -> neighbour keys (``Graph.neighbours``); keys hashable
 
 
 _tuple_new = tuple.__new__  # skips NamedTuple's Python-level __new__: nodes are made by the 10,000
@@ -156,6 +163,46 @@ class Graph:
     def canonical(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Node]:
         """Map nodes to the node that represents them (symlinked datasets); identity by default."""
         return {}
+
+    # Keyed steps, for ``propagate``: a key is a compact, hashable stand-in for a representative
+    # node. By default the node itself; a graph may use something cheaper (``CurrentGraph``).
+
+    def keys(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Hashable]:
+        """The key of each node's representative."""
+        canon = self.canonical(conn, nodes)
+        return {node: canon.get(node, node) for node in nodes}
+
+    def node_of(self, key: Hashable) -> Node:
+        """The representative node behind a key (``keys``' inverse)."""
+        assert isinstance(key, Node)
+        return key
+
+    def key_of(self, node: Node) -> Hashable:
+        """The key of a node that already is a representative (as ``node_of`` returns them)."""
+        return node
+
+    def ids_by_type(self, keys: Iterable[Hashable]) -> dict[str, set[Any]]:
+        """The ids of the nodes behind ``keys``, by node type."""
+        found: dict[str, set[Any]] = {}
+        for node in map(self.node_of, keys):
+            found.setdefault(node.type, set()).add(node.id)
+        return found
+
+    def neighbours(
+        self, conn: Connection, frontier: list[Hashable], direction: Direction
+    ) -> Adjacency:
+        """Each frontier key's distinct neighbour keys in ``direction``, never the key itself
+        (keys without neighbours may be missing). The mapping may hold other keys too."""
+        hops = self.expand(conn, [self.node_of(key) for key in frontier], direction)
+        pairs = {(hop[0], hop[1]) for hop in hops}
+        keys = self.keys(conn, list({neighbour for _, neighbour in pairs}))
+        found: dict[Hashable, list[Hashable]] = {}
+        for origin, neighbour in pairs:
+            target = keys[neighbour]
+            key = self.key_of(origin)
+            if target != key:
+                found.setdefault(key, []).append(target)
+        return {key: list(dict.fromkeys(targets)) for key, targets in found.items()}
 
 
 def walk(
@@ -308,7 +355,76 @@ def symlink_pairs(conn: Connection, ids: Sequence[int]) -> list[tuple[int, int]]
 
 
 class CurrentGraph(_DatasetGraph):
-    """Each job's current edges (``job_edges``)."""
+    """Each job's current edges (``job_edges``).
+
+    Keys (for ``propagate``): without symlinks, integers (dataset ``2 * id``, job ``2 * id + 1``)
+    and each level is two statements returning the edges as two arrays, so a propagation over
+    the whole graph handles plain ints instead of a row and two nodes per edge.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._adjacency: dict[tuple[int, str], dict[int, list[int]]] = {}
+
+    def keys(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Hashable]:
+        if self._symlinks_exist(conn):
+            return super().keys(conn, nodes)
+        return {node: self.key_of(node) for node in nodes}
+
+    def node_of(self, key: Hashable) -> Node:
+        if isinstance(key, int):
+            return job(key >> 1) if key & 1 else dataset(key >> 1)
+        return super().node_of(key)
+
+    def key_of(self, node: Node) -> Hashable:
+        if self._has_symlinks is False and node.type in ("dataset", "job"):
+            return int(node.id) << 1 | (node.type == "job")
+        return node
+
+    def ids_by_type(self, keys: Iterable[Hashable]) -> dict[str, set[Any]]:
+        if self._has_symlinks is not False:
+            return super().ids_by_type(keys)
+        keys = set(keys)  # all integers: datasets even, jobs odd
+        jobs = {key for key in keys if key & 1}  # type: ignore[operator]
+        return {
+            "dataset": {key >> 1 for key in keys - jobs},  # type: ignore[operator]
+            "job": {key >> 1 for key in jobs},  # type: ignore[operator]
+        }
+
+    def neighbours(
+        self, conn: Connection, frontier: list[Hashable], direction: Direction
+    ) -> Adjacency:
+        if self._symlinks_exist(conn):
+            return super().neighbours(conn, frontier, direction)
+        downstream = direction == "downstream"
+        datasets = [key for key in frontier if isinstance(key, int) and not key & 1]
+        jobs = [key for key in frontier if isinstance(key, int) and key & 1]
+        found = [
+            self._edges_from(conn, keys, side)
+            for keys, side in (
+                (datasets, "in" if downstream else "out"),
+                (jobs, "out" if downstream else "in"),
+            )
+            if keys
+        ]
+        if len(found) == 1:
+            return found[0]
+        return ChainMap(*found)
+
+    def _edges_from(self, conn: Connection, keys: list[int], side: str) -> dict[int, list[int]]:
+        """Key -> neighbour keys over the ``job_edges`` on ``side`` of the datasets or jobs (all
+        of one type) behind ``keys``. A frontier of more than ``WHOLE_SIDE_FRONTIER`` nodes
+        reads every edge of that side once (kept for the next levels): one sequential read
+        instead of an index probe per node."""
+        from_jobs = keys[0] & 1
+        whole = self._adjacency.get((from_jobs, side))
+        if whole is not None:
+            return whole
+        ids = None if len(keys) > WHOLE_SIDE_FRONTIER else [key >> 1 for key in keys]
+        adjacency = _edge_lists(conn, bool(from_jobs), ids, side)
+        if ids is None:
+            self._adjacency[(from_jobs, side)] = adjacency
+        return adjacency
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
         downstream = direction == "downstream"
@@ -336,6 +452,38 @@ class CurrentGraph(_DatasetGraph):
             )
             hops.extend((job(job_id), dataset(ds), None) for job_id, ds in rows)
         return hops
+
+
+def _edge_lists(
+    conn: Connection, from_jobs: bool, ids: list[int] | None, side: str
+) -> dict[int, list[int]]:
+    """Key -> neighbour keys over the ``job_edges`` on ``side``, from jobs (else datasets) with
+    these ``ids`` (all of them when None). The edges come as two parallel arrays of keys computed
+    by the database: one row, not one row per edge (``array_agg``; ``json_group_array`` on
+    SQLite; both aggregates see the rows in the same order)."""
+    edges = job_edges_t.c
+    dataset_key, job_key = edges.dataset_id * 2, edges.job_id * 2 + 1
+    source, target, column = (
+        (job_key, dataset_key, edges.job_id)
+        if from_jobs
+        else (dataset_key, job_key, edges.dataset_id)
+    )
+    postgres = conn.dialect.name == "postgresql"
+    aggregate = func.array_agg if postgres else func.json_group_array
+    query = select(aggregate(source), aggregate(target)).where(edges.direction == side)
+    if ids is not None:
+        query = query.where(member_of(conn, column, ids))
+    sources, targets = conn.execute(query).one()
+    if not postgres:
+        sources, targets = orjson.loads(sources), orjson.loads(targets)
+    adjacency: dict[int, list[int]] = {}
+    for key, neighbour in zip(sources or (), targets or (), strict=True):
+        found = adjacency.get(key)
+        if found is None:
+            adjacency[key] = [neighbour]
+        else:
+            found.append(neighbour)
+    return adjacency
 
 
 _STATIC = "static"
@@ -968,67 +1116,95 @@ def column_links_as_of(
 
 # -- multi-origin propagation ------------------------------------------------------------------
 
+Origins = frozenset[int]  # indexes into ``Propagation.origins``
+_NONE: Origins = frozenset()
+
 
 @dataclass
 class Propagation:
     """Which origins reach which nodes, at which hop distance, with one shortest path per pair.
 
-    Origins are numbered in node order (bit ``i`` of a mask is ``origins[i]``). ``levels[d]`` maps
-    each node to the mask of the origins that first reach it at ``d`` hops; ``sources[d]`` maps it
-    to the nodes one hop before it (from which level ``d`` was expanded), in node order.
+    Origins are numbered in node order; nodes are the graph's keys (``Graph.keys``) inside.
+    ``levels[d]`` maps each node to the set of origins that first reach it at ``d`` hops;
+    ``adjacency[d]`` holds the neighbours of level ``d - 1``'s nodes, which level ``d`` was
+    expanded along.
     """
 
     direction: Direction
+    graph: Graph
     origins: list[Node] = field(default_factory=list)
-    levels: list[dict[Node, int]] = field(default_factory=list)
-    sources: list[dict[Node, list[Node]]] = field(default_factory=list)
+    levels: list[dict[Hashable, Origins]] = field(default_factory=list)
+    adjacency: list[Adjacency] = field(default_factory=list)
     truncated: bool = False
     index: dict[Node, int] = field(default_factory=dict)
-    _vias: dict[tuple[Node, int], Node] = field(default_factory=dict, repr=False)
+    _vias: dict[tuple[Hashable, int], Hashable] = field(default_factory=dict, repr=False)
 
-    def pairs(self, keep: Callable[[Node], bool] | None = None) -> Iterator[tuple[Node, Node, int]]:
-        """Every (node, origin, hop distance) pair, nearest first; only nodes ``keep`` accepts."""
+    def pairs(self, only: Iterable[Node] | None = None) -> Iterator[tuple[Node, Node, int]]:
+        """Every (node, origin, hop distance) pair, nearest first; only for the nodes ``only``
+        lists, when given."""
+        node_of = self.graph.node_of
+        wanted = None if only is None else {self.graph.key_of(node) for node in only}
         for hops, level in enumerate(self.levels):
-            for node, mask in level.items():
-                if keep is None or keep(node):
-                    for bit in _bits(mask):
+            for key, found in level.items():
+                if wanted is None or key in wanted:
+                    node = node_of(key)
+                    for bit in sorted(found):
                         yield node, self.origins[bit], hops
 
     def nodes(self) -> set[Node]:
         """Every node some origin reaches (the starts included)."""
-        return {node for level in self.levels for node in level}
+        node_of = self.graph.node_of
+        return {node_of(key) for level in self.levels for key in level}
+
+    def ids_by_type(self) -> dict[str, set[Any]]:
+        """The ids of the nodes some origin reaches, by node type (without building the nodes)."""
+        return self.graph.ids_by_type(key for level in self.levels for key in level)
 
     def path(self, node: Node, origin: Node, hops: int) -> list[Node]:
         """One shortest path between ``origin``'s start and ``node`` (``hops`` apart), in
-        data-flow order: each step back goes to the first node (in node order) of the level before
-        that the origin reached and that leads to it. Each step is computed once."""
-        bit = self.index[origin]
-        chain = [node]
-        for level in range(hops, 0, -1):
-            chain.append(self._via(chain[-1], bit, level))
-        return chain[::-1] if self.direction == "downstream" else chain
+        data-flow order: each step back goes to the least node (in node order) of the level before
+        that the origin reached and that leads to it."""
+        return self.paths([(node, origin, hops)])[0]
+
+    def paths(self, pairs: Sequence[tuple[Node, Node, int]]) -> list[list[Node]]:
+        """``path`` of each (node, origin, hops), computed together: level by level, looking up
+        only the steps back that these paths need (each is computed once and remembered)."""
+        chains = [[self.graph.key_of(node)] for node, _, _ in pairs]
+        bits = [self.index[origin] for _, origin, _ in pairs]
+        for level in range(max((hops for _, _, hops in pairs), default=0), 0, -1):
+            rows = [i for i, (_, _, hops) in enumerate(pairs) if hops >= level]
+            wanted = {chains[i][-1] for i in rows}
+            sources = self._sources_of(level, wanted)
+            before = self.levels[level - 1]
+            for i in rows:
+                key, bit = chains[i][-1], bits[i]
+                via = self._vias.get((key, bit))
+                if via is None:
+                    found = [s for s in sources[key] if bit in before.get(s, _NONE)]
+                    via = min(found, key=self.graph.node_of) if len(found) > 1 else found[0]
+                    self._vias[(key, bit)] = via
+                chains[i].append(via)
+        node_of = self.graph.node_of
+        return [
+            [node_of(key) for key in (chain[::-1] if self.direction == "downstream" else chain)]
+            for chain in chains
+        ]
 
     def steps(self) -> set[tuple[Node, Node]]:
         """The hops (in data-flow order) of every path computed so far."""
-        if self.direction == "downstream":
-            return {(via, node) for (node, _), via in self._vias.items()}
-        return {(node, via) for (node, _), via in self._vias.items()}
+        node_of = self.graph.node_of
+        hops = {(node_of(via), node_of(key)) for (key, _), via in self._vias.items()}
+        return hops if self.direction == "downstream" else {(b, a) for a, b in hops}
 
-    def _via(self, node: Node, bit: int, hops: int) -> Node:
-        found = self._vias.get((node, bit))
-        if found is None:
-            before = self.levels[hops - 1]
-            found = next(s for s in self.sources[hops][node] if before.get(s, 0) >> bit & 1)
-            self._vias[(node, bit)] = found
-        return found
-
-
-def _bits(mask: int) -> Iterator[int]:
-    """Indexes of the set bits of ``mask``, ascending."""
-    while mask:
-        low = mask & -mask
-        yield low.bit_length() - 1
-        mask ^= low
+    def _sources_of(self, hops: int, wanted: set[Hashable]) -> dict[Hashable, list[Hashable]]:
+        """The ``wanted`` nodes of level ``hops`` -> the nodes one hop before them."""
+        sources: dict[Hashable, list[Hashable]] = {key: [] for key in wanted}
+        adjacency = self.adjacency[hops]
+        for origin in self.levels[hops - 1]:
+            for target in adjacency.get(origin, ()):
+                if target in sources:
+                    sources[target].append(origin)
+        return sources
 
 
 def propagate(
@@ -1044,82 +1220,74 @@ def propagate(
 
     The same contract as ``walk`` (directed, depth = hops, cap, set-based levels), with the visited
     set kept per (node, origin) pair: each level expands the distinct frontier nodes of all origins
-    in one go, so the cost is per level, not per origin; the origins reaching a node are a bit mask,
-    so a level costs one mask operation per hop, not one per (hop, origin). At most ``max_pairs``
-    pairs are kept: pairs are admitted in (level, frontier node, neighbour, origin) order until
-    then, and ``truncated`` is set. ``origins`` may map start nodes to the origin they stand for
-    (all versions of one tagged dataset count as that dataset).
+    in one go, so the cost is per level, not per origin; a step costs one set operation on the
+    origins it carries (usually a few), not one per (step, origin). At most ``max_pairs`` pairs are
+    kept: pairs are admitted in (level, frontier node, neighbour, origin) order until then, and
+    ``truncated`` is set. ``origins`` may map start nodes to the origin they stand for (all
+    versions of one tagged dataset count as that dataset).
     """
     labelled = dict(origins) if isinstance(origins, Mapping) else {o: o for o in origins}
-    canon = graph.canonical(conn, list(labelled))
-    result = Propagation(direction, sorted({canon.get(n, n) for n in labelled.values()}))
+    keys = graph.keys(conn, list({*labelled, *labelled.values()}))
+    result = Propagation(direction, graph)
+    result.origins = sorted({graph.node_of(keys[label]) for label in labelled.values()})
     result.index = {origin: i for i, origin in enumerate(result.origins)}
-    frontier: dict[Node, int] = {}
+    frontier: dict[Hashable, Origins] = {}
     for start, label in labelled.items():
-        node = canon.get(start, start)
-        frontier[node] = frontier.get(node, 0) | 1 << result.index[canon.get(label, label)]
+        key = keys[start]
+        bit = result.index[graph.node_of(keys[label])]
+        frontier[key] = frontier.get(key, _NONE) | {bit}
     seen = dict(frontier)
-    count = sum(mask.bit_count() for mask in frontier.values())
+    count = sum(len(found) for found in frontier.values())
     result.levels.append(frontier)
-    result.sources.append({})
+    result.adjacency.append({})
     while frontier and len(result.levels) <= depth:
-        steps = _steps(graph, conn, list(frontier), direction)
-        fresh: dict[Node, int] = {}
-        sources: dict[Node, list[Node]] = {}
-        for origin, target in steps:
-            new = frontier[origin] & ~seen.get(target, 0)
-            sources.setdefault(target, []).append(origin)
-            if new:
-                fresh[target] = fresh.get(target, 0) | new
-                seen[target] = seen.get(target, 0) | new
-        added = sum(mask.bit_count() for mask in fresh.values())
+        adjacency = graph.neighbours(conn, list(frontier), direction)
+        fresh: dict[Hashable, Origins] = {}
+        for origin, carried in frontier.items():
+            for target in adjacency.get(origin, ()):
+                known = seen.get(target)
+                if known is None:  # the usual case: a first visit shares the origin set
+                    seen[target] = fresh[target] = carried
+                elif not carried <= known:
+                    new = carried - known
+                    seen[target] = known | new
+                    fresh[target] = fresh[target] | new if target in fresh else new
+        added = sum(len(found) for found in fresh.values())
         if added and count + added > max_pairs:
-            fresh = _capped(steps, frontier, seen, fresh, max_pairs - count)
-            added = sum(mask.bit_count() for mask in fresh.values())
+            fresh = _capped(graph, adjacency, frontier, seen, fresh, max_pairs - count)
+            added = sum(len(found) for found in fresh.values())
             result.truncated = True
         count += added
         result.levels.append(fresh)
-        result.sources.append(sources)
+        result.adjacency.append(adjacency)
         frontier = fresh
     if not result.levels[-1]:
         result.levels.pop()
-        result.sources.pop()
+        result.adjacency.pop()
     return result
 
 
-def _steps(
-    graph: Graph, conn: Connection, frontier: list[Node], direction: Direction
-) -> list[tuple[Node, Node]]:
-    """The level's distinct (frontier node, neighbour's representative) steps in hop order
-    (frontier node, neighbour as stored), without steps back onto the frontier node itself."""
-    hops = graph.expand(conn, frontier, direction)
-    canon = graph.canonical(conn, [hop[1] for hop in hops])
-    steps: dict[tuple[Node, Node], None] = {}
-    for origin, neighbour in sorted({(hop[0], hop[1]) for hop in hops}):
-        target = canon.get(neighbour, neighbour)
-        if target != origin:
-            steps[(origin, target)] = None
-    return list(steps)
-
-
 def _capped(
-    steps: list[tuple[Node, Node]],
-    frontier: dict[Node, int],
-    seen: dict[Node, int],
-    fresh: dict[Node, int],
+    graph: Graph,
+    adjacency: Adjacency,
+    frontier: dict[Hashable, Origins],
+    seen: dict[Hashable, Origins],
+    fresh: dict[Hashable, Origins],
     room: int,
-) -> dict[Node, int]:
+) -> dict[Hashable, Origins]:
     """The level's new pairs admitted in (frontier node, neighbour, origin) order until ``room``
     is used up; ``seen`` (which already holds all of ``fresh``) is corrected to match."""
-    for target, mask in fresh.items():
-        seen[target] &= ~mask
-    kept: dict[Node, int] = {}
-    for origin, target in steps:
-        new = frontier[origin] & ~seen.get(target, 0)
-        for bit in _bits(new):
+    for target, found in fresh.items():
+        seen[target] = seen[target] - found
+    kept: dict[Hashable, Origins] = {}
+    node_of = graph.node_of
+    steps = [(origin, target) for origin in frontier for target in adjacency.get(origin, ())]
+    for origin, target in sorted(steps, key=lambda step: (node_of(step[0]), node_of(step[1]))):
+        new = frontier[origin] - seen.get(target, _NONE)
+        for bit in sorted(new):
             if room <= 0:
                 return kept
-            kept[target] = kept.get(target, 0) | 1 << bit
-            seen[target] = seen.get(target, 0) | 1 << bit
+            kept[target] = kept.get(target, _NONE) | {bit}
+            seen[target] = seen.get(target, _NONE) | {bit}
             room -= 1
     return kept
