@@ -106,45 +106,40 @@ def tagged(
         max_pairs=options.max_nodes * 20,
     )
     kept = of_kinds(conn, spread.ids_by_type(), options.kinds or DEFAULT_KINDS)
-    labels = Labels(conn, kept | set(origins))
-    tagged_by = {o: _tagging(labels, o, fields, values) for o, (fields, values) in origins.items()}
-    kept_ids = {node: labels.node_id(node) for node in kept}
-    reaching = [
-        (kept_ids[node], hops, tagged_by[origin][0], node, origin)
-        for node, origin, hops in spread.pairs(only=kept)
-    ]
-    reaching.sort(key=lambda pair: pair[:3])
+    pairs = list(spread.pairs(only=kept))
+    named = kept | {origin for _, origin, _ in pairs}
+    labels = Labels(conn, named)
+    node_id = labels.node_id
+    ids = {node: node_id(node) for node in named}
+    # (node id, hops, tagged node id) identifies a row: the sort never compares the nodes.
+    reaching = [(ids[node], hops, ids[origin], node, origin) for node, origin, hops in pairs]
+    reaching.sort()
     chosen = page.of(reaching)
     paths = spread.paths([(node, origin, hops) for _, hops, _, node, origin in chosen])
-    labels.add(conn, {step for path in paths for step in path})
-    ids = {step: labels.node_id(step) for path in paths for step in path}
+    steps = {step for path in paths for step in path}
+    labels.add(conn, steps)
+    shown = {step: node_id(step) for step in steps}
+    tagging = {origin: origins[origin] for _, _, _, _, origin in chosen}
     rows: list[TaggedRow] = []
-    for (node_id, hops, tagged_id, node, origin), path in zip(chosen, paths, strict=True):
+    for (row_id, hops, tagged_id, node, origin), path in zip(chosen, paths, strict=True):
         view = labels.view(node)
-        _, tag_values, tagged_fields = tagged_by[origin]
+        tagged_fields, tag_values = tagging[origin]
         rows.append(
             TaggedRow(
-                node_id=node_id,
+                node_id=row_id,
                 namespace=view.namespace,
                 name=view.name,
                 kind=view.kind,
                 tag_key=key,
-                tag_values=tag_values,
+                tag_values=sorted(tag_values),
                 tagged_node_id=tagged_id,
-                tagged_fields=tagged_fields,
+                tagged_fields=sorted(tagged_fields),
                 depth=hops,
-                path=[ids[step] for step in path],
+                path=[shown[step] for step in path],
             )
         )
     edges = {Edge(a, b, _run_of(a, b)) for a, b in spread.steps()}
-    return PagedAnswer(rows, graph_of(labels, ids, edges), spread.truncated, len(reaching))
-
-
-def _tagging(
-    labels: Labels, origin: Node, fields: set[str], values: set[str]
-) -> tuple[str, list[str], list[str]]:
-    """(tagged node id, tag values, tagged fields) of one origin, shared by its rows."""
-    return labels.node_id(origin), sorted(values), sorted(fields)
+    return PagedAnswer(rows, graph_of(labels, shown, edges), spread.truncated, len(reaching))
 
 
 def _all_versions(conn: Connection, datasets: list[Node]) -> dict[Node, Node]:
