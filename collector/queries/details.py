@@ -136,16 +136,44 @@ def dataset_labels(
     """Labels by id; ``owners`` also reads each dataset's ``ownership`` facet (same statement)."""
 
     def build(cond: ColumnElement[bool]) -> Select[Any]:
-        columns = [datasets_t.c.id, namespaces_t.c.name, datasets_t.c.name, datasets_t.c.kind]
-        query = select(*columns).join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
-        if owners:
-            query = query.add_columns(_owners_of(dataset_facets_t.c.dataset_id, datasets_t))
-        return query.where(cond)
+        return _with_dataset_label(select(), owners).where(cond)
 
     rows = fetch_in(conn, datasets_t.c.id, ids, build)
+    return {r[0]: _dataset_label(r, owners) for r in rows}
+
+
+def version_labels(
+    conn: Connection, ids: Iterable[int], *, owners: bool = False
+) -> tuple[dict[int, VersionInfo], dict[int, DatasetLabel]]:
+    """Versions by id (without facets) and the labels of their datasets, in one statement."""
+    width = 5
+
+    def build(cond: ColumnElement[bool]) -> Select[Any]:
+        query = select(*_version_columns()[:width])
+        return _with_dataset_label(query, owners, versions_t.c.dataset_id).where(cond)
+
+    rows = fetch_in(conn, versions_t.c.id, ids, build)
+    versions = {r[0]: _version(r[:width]) for r in rows}
+    return versions, {r[width]: _dataset_label(r[width:], owners) for r in rows}
+
+
+def _with_dataset_label(query: Select[Any], owners: bool, via: Any = None) -> Select[Any]:
+    """``query`` plus a dataset's label columns (id, namespace, name, kind[, owners]), joined on
+    ``via`` (a dataset id column) when given."""
+    query = query.add_columns(
+        datasets_t.c.id, namespaces_t.c.name, datasets_t.c.name, datasets_t.c.kind
+    )
     if owners:
-        return {r[0]: DatasetLabel(r[0], r[1], r[2], r[3], owner_names(r[4])) for r in rows}
-    return {r[0]: DatasetLabel(r[0], r[1], r[2], r[3]) for r in rows}
+        query = query.add_columns(_owners_of(dataset_facets_t.c.dataset_id, datasets_t))
+    if via is not None:
+        query = query.join(datasets_t, datasets_t.c.id == via)
+    return query.join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
+
+
+def _dataset_label(row: Any, owners: bool) -> DatasetLabel:
+    if owners:
+        return DatasetLabel(row[0], row[1], row[2], row[3], owner_names(row[4]))
+    return DatasetLabel(row[0], row[1], row[2], row[3])
 
 
 def datasets_of_kinds(conn: Connection, ids: Iterable[int], kinds: Iterable[str]) -> set[int]:
@@ -190,16 +218,44 @@ def job_labels(
     """Labels by id; ``owners`` also reads each job's ``ownership`` facet (same statement)."""
 
     def build(cond: ColumnElement[bool]) -> Select[Any]:
-        columns = [jobs_t.c.id, namespaces_t.c.name, jobs_t.c.name, jobs_t.c.current_run_uuid]
-        query = select(*columns).join(namespaces_t, namespaces_t.c.id == jobs_t.c.namespace_id)
-        if owners:
-            query = query.add_columns(_owners_of(job_facets_t.c.job_id, jobs_t))
-        return query.where(cond)
+        return _with_job_label(select(), owners).where(cond)
 
     rows = fetch_in(conn, jobs_t.c.id, ids, build)
+    return {r[0]: _job_label(r, owners) for r in rows}
+
+
+def run_labels(
+    conn: Connection, uuids: Iterable[str], *, owners: bool = False
+) -> tuple[dict[str, RunInfo], dict[int, JobLabel]]:
+    """Runs by uuid and the labels of their jobs, in one statement."""
+    width = len(_run_columns())
+
+    def build(cond: ColumnElement[bool]) -> Select[Any]:
+        query = select(*_run_columns())
+        return _with_job_label(query, owners, runs_t.c.job_id).where(cond)
+
+    rows = fetch_in(conn, runs_t.c.uuid, uuids, build)
+    runs = {r[0]: RunInfo(*r[:width]) for r in rows}
+    return runs, {r[width]: _job_label(r[width:], owners) for r in rows}
+
+
+def _with_job_label(query: Select[Any], owners: bool, via: Any = None) -> Select[Any]:
+    """``query`` plus a job's label columns (id, namespace, name, current run[, owners]),
+    joined on ``via`` (a job id column) when given."""
+    query = query.add_columns(
+        jobs_t.c.id, namespaces_t.c.name, jobs_t.c.name, jobs_t.c.current_run_uuid
+    )
     if owners:
-        return {r[0]: JobLabel(r[0], r[1], r[2], r[3], owner_names(r[4])) for r in rows}
-    return {r[0]: JobLabel(r[0], r[1], r[2], r[3]) for r in rows}
+        query = query.add_columns(_owners_of(job_facets_t.c.job_id, jobs_t))
+    if via is not None:
+        query = query.join(jobs_t, jobs_t.c.id == via)
+    return query.join(namespaces_t, namespaces_t.c.id == jobs_t.c.namespace_id)
+
+
+def _job_label(row: Any, owners: bool) -> JobLabel:
+    if owners:
+        return JobLabel(row[0], row[1], row[2], row[3], owner_names(row[4]))
+    return JobLabel(row[0], row[1], row[2], row[3])
 
 
 def _owners_of(owner: Any, table: Any) -> Any:

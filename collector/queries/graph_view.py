@@ -108,24 +108,27 @@ class Labels:
     def add(self, conn: Connection, nodes: Iterable[Node]) -> None:
         """Load the labels of those ``nodes`` not loaded yet (the same few statements)."""
         nodes = set(nodes)
-        versions = details.versions(
+        owners = self._owners
+        versions, version_datasets = details.version_labels(
             conn,
             (int(n.id) for n in nodes if n.type == "version" and int(n.id) not in self.versions),
-            with_facets=False,
+            owners=owners,
         )
-        runs = details.runs(
-            conn, (str(n.id) for n in nodes if n.type == "run" and str(n.id) not in self.runs)
+        runs, run_jobs = details.run_labels(
+            conn,
+            (str(n.id) for n in nodes if n.type == "run" and str(n.id) not in self.runs),
+            owners=owners,
         )
         self.versions.update(versions)
+        self.datasets.update(version_datasets)
         self.runs.update(runs)
+        self.jobs.update(run_jobs)
         dataset_ids = {int(n.id) for n in nodes if n.type in ("dataset", "field")}
-        dataset_ids |= {v.dataset_id for v in versions.values()}
         self.datasets.update(
-            details.dataset_labels(conn, dataset_ids - self.datasets.keys(), owners=self._owners)
+            details.dataset_labels(conn, dataset_ids - self.datasets.keys(), owners=owners)
         )
         job_ids = {int(n.id) for n in nodes if n.type == "job"}
-        job_ids |= {r.job_id for r in runs.values()}
-        self.jobs.update(details.job_labels(conn, job_ids - self.jobs.keys(), owners=self._owners))
+        self.jobs.update(details.job_labels(conn, job_ids - self.jobs.keys(), owners=owners))
 
     def dataset_of(self, node: Node) -> details.DatasetLabel | None:
         """The dataset behind a dataset, version or field node."""
