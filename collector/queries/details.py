@@ -176,24 +176,28 @@ def _dataset_label(row: Any, owners: bool) -> DatasetLabel:
     return DatasetLabel(row[0], row[1], row[2], row[3])
 
 
-def datasets_of_kinds(conn: Connection, ids: Iterable[int], kinds: Iterable[str]) -> set[int]:
-    """The ids among ``ids`` whose dataset kind is one of ``kinds`` (at most one statement: for
-    more than ``KIND_SCAN_IDS`` ids, every dataset of those kinds, intersected here, which reads
+def datasets_of_kinds(
+    conn: Connection, ids: Iterable[int], kinds: Iterable[str]
+) -> dict[int, DatasetLabel]:
+    """The labels of the datasets among ``ids`` whose kind is one of ``kinds`` (one statement:
+    for more than ``KIND_SCAN_IDS`` ids, every dataset of those kinds, filtered here, which reads
     the kind index once instead of probing the primary key per id)."""
     ids = set(ids)
     if not ids:
-        return set()
-    wanted = sorted(kinds)
+        return {}
+    of_kind = datasets_t.c.kind.in_(sorted(kinds))
     if len(ids) > KIND_SCAN_IDS:
-        of_kind = conn.execute(select(datasets_t.c.id).where(datasets_t.c.kind.in_(wanted)))
-        return ids.intersection(of_kind.scalars().all())
-    rows = fetch_in(
-        conn,
-        datasets_t.c.id,
-        ids,
-        lambda cond: select(datasets_t.c.id).where(cond, datasets_t.c.kind.in_(wanted)),
-    )
-    return {row[0] for row in rows}
+        rows = conn.execute(_with_dataset_label(select(), False).where(of_kind)).all()
+        return {r[0]: _dataset_label(r, False) for r in rows if r[0] in ids}
+    return {
+        r[0]: _dataset_label(r, False)
+        for r in fetch_in(
+            conn,
+            datasets_t.c.id,
+            ids,
+            lambda cond: _with_dataset_label(select(), False).where(cond, of_kind),
+        )
+    }
 
 
 def versions_of_kinds(conn: Connection, ids: Iterable[int], kinds: Iterable[str]) -> set[int]:

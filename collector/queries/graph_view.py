@@ -248,15 +248,19 @@ def paths_graph(labels: Labels, paths: Iterable[list[Node]], edges: Iterable[Edg
     return graph_of(labels, nodes, (e for e in edges if (e.origin, e.destination) in steps))
 
 
-def of_kinds(conn: Connection, ids: Mapping[str, set[Any]], kinds: frozenset[str]) -> set[Node]:
+def of_kinds(
+    conn: Connection, ids: Mapping[str, set[Any]], kinds: frozenset[str], labels: Labels
+) -> set[Node]:
     """The nodes, given as ids by node type, whose kind (dataset kind, ``job`` or ``run``) is one
-    of ``kinds``, decided in at most two statements without loading their labels."""
+    of ``kinds``, decided in at most two statements; the kept datasets' labels come with them
+    (into ``labels``)."""
     found: set[Node] = set()
     for node_type in ("job", "run"):
         if node_type in kinds:
             found.update(Node(node_type, id_) for id_ in ids.get(node_type, ()))
-    for id_ in details.datasets_of_kinds(conn, ids.get("dataset", ()), kinds):
-        found.add(dataset(id_))
+    datasets = details.datasets_of_kinds(conn, ids.get("dataset", ()), kinds)
+    labels.datasets.update(datasets)
+    found.update(map(dataset, datasets))
     for id_ in details.versions_of_kinds(conn, ids.get("version", ()), kinds):
         found.add(version(id_))
     return found

@@ -26,6 +26,7 @@ from mllineage.collector.queries.tables import tags_t
 from mllineage.collector.queries.traversal import (
     Edge,
     Node,
+    Propagation,
     VersionGraph,
     dataset,
     propagate,
@@ -105,41 +106,69 @@ def tagged(
         depth=options.depth,
         max_pairs=options.max_nodes * 20,
     )
-    kept = of_kinds(conn, spread.ids_by_type(), options.kinds or DEFAULT_KINDS)
-    pairs = list(spread.pairs(only=kept))
-    named = kept | {origin for _, origin, _ in pairs}
-    labels = Labels(conn, named)
+    labels = Labels(conn, ())
+    kept = of_kinds(conn, spread.ids_by_type(), options.kinds or DEFAULT_KINDS, labels)
+    labels.add(conn, kept)
     node_id = labels.node_id
-    ids = {node: node_id(node) for node in named}
-    # (node id, hops, tagged node id) identifies a row: the sort never compares the nodes.
-    reaching = [(ids[node], hops, ids[origin], node, origin) for node, origin, hops in pairs]
-    reaching.sort()
-    chosen = page.of(reaching)
-    paths = spread.paths([(node, origin, hops) for _, hops, _, node, origin in chosen])
+    order = sorted(kept, key=node_id)
+    counts = [spread.count(node) for node in order]
+    chosen = _page_rows(conn, spread, labels, page, order, counts)
+    paths = spread.paths(conn, [(node, origin, hops) for node, hops, origin in chosen])
     steps = {step for path in paths for step in path}
     labels.add(conn, steps)
     shown = {step: node_id(step) for step in steps}
-    tagging = {origin: origins[origin] for _, _, _, _, origin in chosen}
+    tagging = {origin: origins[origin] for _, _, origin in chosen}
     rows: list[TaggedRow] = []
-    for (row_id, hops, tagged_id, node, origin), path in zip(chosen, paths, strict=True):
+    for (node, hops, origin), path in zip(chosen, paths, strict=True):
         view = labels.view(node)
         tagged_fields, tag_values = tagging[origin]
         rows.append(
             TaggedRow(
-                node_id=row_id,
+                node_id=node_id(node),
                 namespace=view.namespace,
                 name=view.name,
                 kind=view.kind,
                 tag_key=key,
                 tag_values=sorted(tag_values),
-                tagged_node_id=tagged_id,
+                tagged_node_id=node_id(origin),
                 tagged_fields=sorted(tagged_fields),
                 depth=hops,
                 path=[shown[step] for step in path],
             )
         )
     edges = {Edge(a, b, _run_of(a, b)) for a, b in spread.steps()}
-    return PagedAnswer(rows, graph_of(labels, shown, edges), spread.truncated, len(reaching))
+    return PagedAnswer(rows, graph_of(labels, shown, edges), spread.truncated, sum(counts))
+
+
+def _page_rows(
+    conn: Connection,
+    spread: Propagation,
+    labels: Labels,
+    page: Page,
+    order: list[Node],
+    counts: list[int],
+) -> list[tuple[Node, int, Node]]:
+    """The page's (node, hops, origin) rows, in row order: nodes in ``order`` (by id), each
+    node's ``counts`` rows by hop distance then origin id. Only the nodes on the page are
+    expanded and only their origins labelled."""
+    start, end = page.offset, page.offset + page.limit
+    window: list[tuple[Node, int]] = []
+    position = 0
+    for node, count in zip(order, counts, strict=True):
+        if position >= end:
+            break
+        if position + count > start:
+            window.append((node, position))
+        position += count
+    reaching = {node: spread.reaching(node) for node, _ in window}
+    labels.add(conn, {origin for found in reaching.values() for origin, _ in found})
+    rows: list[tuple[Node, int, Node]] = []
+    for node, first in window:
+        found = sorted(reaching[node], key=lambda pair: (pair[1], labels.node_id(pair[0])))
+        for index, (origin, hops) in enumerate(found, start=first):
+            if start <= index < end:
+                rows.append((node, hops, origin))
+    return rows
 
 
 def _all_versions(conn: Connection, datasets: list[Node]) -> dict[Node, Node]:

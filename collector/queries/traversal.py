@@ -155,7 +155,12 @@ class Walk:
 
 
 class Graph:
-    """Adjacency of one graph flavour; ``expand`` fetches a whole frontier's neighbours."""
+    """Adjacency of one graph flavour; ``expand`` fetches a whole frontier's neighbours.
+
+    ``symmetric``: the upstream neighbours of a node are exactly the nodes whose downstream
+    neighbours include it (both directions read the same edges)."""
+
+    symmetric = False
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
         raise NotImplementedError
@@ -355,12 +360,14 @@ def symlink_pairs(conn: Connection, ids: Sequence[int]) -> list[tuple[int, int]]
 
 
 class CurrentGraph(_DatasetGraph):
-    """Each job's current edges (``job_edges``).
+    """Each job's current edges (``job_edges``), read the same way in both directions.
 
     Keys (for ``propagate``): without symlinks, integers (dataset ``2 * id``, job ``2 * id + 1``)
     and each level is two statements returning the edges as two arrays, so a propagation over
     the whole graph handles plain ints instead of a row and two nodes per edge.
     """
+
+    symmetric = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -1151,6 +1158,20 @@ class Propagation:
                     for bit in sorted(found):
                         yield node, self.origins[bit], hops
 
+    def reaching(self, node: Node) -> list[tuple[Node, int]]:
+        """(origin, hop distance) of every origin that reaches ``node``."""
+        key = self.graph.key_of(node)
+        return [
+            (self.origins[bit], hops)
+            for hops, level in enumerate(self.levels)
+            for bit in level.get(key, _NONE)
+        ]
+
+    def count(self, node: Node) -> int:
+        """How many origins reach ``node``."""
+        key = self.graph.key_of(node)
+        return sum(len(level.get(key, _NONE)) for level in self.levels)
+
     def nodes(self) -> set[Node]:
         """Every node some origin reaches (the starts included)."""
         node_of = self.graph.node_of
@@ -1160,21 +1181,17 @@ class Propagation:
         """The ids of the nodes some origin reaches, by node type (without building the nodes)."""
         return self.graph.ids_by_type(key for level in self.levels for key in level)
 
-    def path(self, node: Node, origin: Node, hops: int) -> list[Node]:
-        """One shortest path between ``origin``'s start and ``node`` (``hops`` apart), in
-        data-flow order: each step back goes to the least node (in node order) of the level before
-        that the origin reached and that leads to it."""
-        return self.paths([(node, origin, hops)])[0]
-
-    def paths(self, pairs: Sequence[tuple[Node, Node, int]]) -> list[list[Node]]:
-        """``path`` of each (node, origin, hops), computed together: level by level, looking up
-        only the steps back that these paths need (each is computed once and remembered)."""
+    def paths(self, conn: Connection, pairs: Sequence[tuple[Node, Node, int]]) -> list[list[Node]]:
+        """One shortest path for each (node, origin, hops): between ``origin``'s start and
+        ``node``, in data-flow order, each step back going to the least node (in node order) of
+        the level before that the origin reached and that leads to it. Computed together, level
+        by level, looking up only the steps back these paths need (each is remembered)."""
         chains = [[self.graph.key_of(node)] for node, _, _ in pairs]
         bits = [self.index[origin] for _, origin, _ in pairs]
         for level in range(max((hops for _, _, hops in pairs), default=0), 0, -1):
             rows = [i for i, (_, _, hops) in enumerate(pairs) if hops >= level]
-            wanted = {chains[i][-1] for i in rows}
-            sources = self._sources_of(level, wanted)
+            wanted = {chains[i][-1] for i in rows if (chains[i][-1], bits[i]) not in self._vias}
+            sources = self._sources_of(conn, level, wanted)
             before = self.levels[level - 1]
             for i in rows:
                 key, bit = chains[i][-1], bits[i]
@@ -1196,11 +1213,22 @@ class Propagation:
         hops = {(node_of(via), node_of(key)) for (key, _), via in self._vias.items()}
         return hops if self.direction == "downstream" else {(b, a) for a, b in hops}
 
-    def _sources_of(self, hops: int, wanted: set[Hashable]) -> dict[Hashable, list[Hashable]]:
-        """The ``wanted`` nodes of level ``hops`` -> the nodes one hop before them."""
+    def _sources_of(
+        self, conn: Connection, hops: int, wanted: set[Hashable]
+    ) -> dict[Hashable, list[Hashable]]:
+        """The ``wanted`` nodes of level ``hops`` -> the nodes one hop before them. A graph whose
+        edges read the same both ways (``Graph.symmetric``) is asked for the wanted nodes'
+        neighbours the other way; otherwise the level's steps are scanned."""
+        before, adjacency = self.levels[hops - 1], self.adjacency[hops]
+        if self.graph.symmetric:
+            back: Direction = "upstream" if self.direction == "downstream" else "downstream"
+            reverse = self.graph.neighbours(conn, list(wanted), back) if wanted else {}
+            return {
+                key: [s for s in reverse.get(key, ()) if s in before and key in adjacency[s]]
+                for key in wanted
+            }
         sources: dict[Hashable, list[Hashable]] = {key: [] for key in wanted}
-        adjacency = self.adjacency[hops]
-        for origin in self.levels[hops - 1]:
+        for origin in before:
             for target in adjacency.get(origin, ()):
                 if target in sources:
                     sources[target].append(origin)

@@ -1,6 +1,7 @@
 """The propagation behind ``governance/tagged`` gives one answer whichever way it reads the graph:
 integer keys with per-level edge arrays (a database without symlinks), whole-side adjacency reads
-(large frontiers), or the generic node-by-node expansion. Checked on a small generated ML graph
+(large frontiers), the generic node-by-node expansion, and evidence paths found by looking the
+steps back up or by scanning the level's steps. Checked on a small generated ML graph
 (the benchmark workload at a tiny scale: PII sources, a hub, feature layers, models, endpoints)."""
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def test_every_way_of_reading_the_graph_gives_one_answer(
     for body in expected:
         check_graph_holds_paths(body)
     monkeypatch.setattr(traversal, "WHOLE_SIDE_FRONTIER", 0)
+    assert _answers(generated) == expected
+    monkeypatch.setattr(traversal.CurrentGraph, "symmetric", False)  # paths: scan, not look up
     assert _answers(generated) == expected
     base = traversal.Graph
     for name in ("neighbours", "keys", "node_of", "key_of", "ids_by_type"):
