@@ -52,15 +52,15 @@ def impact(
     start = start_of(conn, node_id, options)
     walked = walks(conn, start, "downstream", options)
     labels = Labels(conn, all_nodes(walked))
-    kinds = {n: _kind(labels, n) for n, _ in reached(walked)}
-    found = [(n, w) for n, w in reached(walked) if options.keeps(kinds[n])]
-    found.sort(
-        key=lambda f: (
-            _KIND_ORDER.get(kinds[f[0]], len(KINDS)),
-            f[1].depth[f[0]],
-            labels.node_id(f[0]),
-        )
-    )
+    kinds: dict[Node, str] = {}
+    ordered = []
+    for node, one in reached(walked):
+        kind = kinds[node] = _kind(labels, node)
+        if options.keeps(kind):
+            rank = (_KIND_ORDER.get(kind, len(KINDS)), one.depth[node], labels.node_id(node))
+            ordered.append((rank, node, one))
+    ordered.sort(key=lambda entry: entry[0])
+    found = [(node, one) for _, node, one in ordered]
     chosen = page.of(found)
     detail = Labels(conn, [n for n, _ in chosen], owners=True)
     owners = _owners(detail, [n for n, _ in chosen])

@@ -45,6 +45,7 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from typing import Any, Literal, NamedTuple
 
 import orjson
@@ -236,7 +237,7 @@ def walk(
         canon = graph.canonical(conn, [hop[1] for hop in hops])
         with_neighbours: set[Node] = set()
         fresh: list[Node] = []
-        for origin, neighbour, run_uuid in sorted(hops, key=_hop_order):
+        for origin, neighbour, run_uuid in sorted(hops, key=_FRONTIER_NODE_THEN_NEIGHBOUR):
             target = canon.get(neighbour, neighbour)
             if target == origin:
                 continue
@@ -259,14 +260,13 @@ def walk(
     return result
 
 
-def _hop_order(hop: Hop) -> tuple[Node, Node, str]:
-    return (hop[0], hop[1], hop[2] or "")
+_FRONTIER_NODE_THEN_NEIGHBOUR = itemgetter(0, 1)  # the run of a hop never decides depth or via
 
 
 def _oriented(origin: Node, target: Node, run_uuid: str | None, direction: Direction) -> Edge:
     if direction == "downstream":
-        return Edge(origin, target, run_uuid)
-    return Edge(target, origin, run_uuid)
+        return _tuple_new(Edge, (origin, target, run_uuid))
+    return _tuple_new(Edge, (target, origin, run_uuid))
 
 
 # -- dataset/job graphs ------------------------------------------------------------------------
@@ -281,6 +281,8 @@ class _DatasetGraph(Graph):
         self._has_symlinks: bool | None = None
 
     def canonical(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Node]:
+        if not self._symlinks_exist(conn):
+            return {}  # every node represents itself
         datasets = [n for n in nodes if n.type == "dataset" and n not in self._canon]
         if datasets and self._symlinks_exist(conn):
             self._link(conn, [int(n.id) for n in datasets])
