@@ -25,10 +25,17 @@ MAX_LIMIT = 1_000_000
 
 @contextmanager
 def read_connection(request: Request) -> Iterator[Connection]:
-    """A connection for one request's reads (never committed); an unreachable database is 503."""
+    """A connection for one request's reads (never committed); an unreachable database is 503.
+
+    On PostgreSQL the reads run in autocommit: under READ COMMITTED every statement takes its
+    own snapshot inside a transaction too, so a transaction would only add a ``BEGIN`` and a
+    ``ROLLBACK`` round trip per request. (SQLite keeps its transaction: there it is what makes
+    the statements of one answer read one snapshot.)"""
     try:
         with request.app.state.engine.connect() as conn:
             _read_settings(conn)
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

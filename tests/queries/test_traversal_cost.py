@@ -81,8 +81,8 @@ def test_query_count_does_not_grow_with_fan_out(
 def test_read_connections_plan_each_statement_for_its_arguments(
     client: TestClient, engine: Engine
 ) -> None:
-    """Reads run with JIT off and custom plans (the id arrays vary from call to call); the
-    settings stay on the pooled connection and are never applied to SQLite."""
+    """Reads run with JIT off and custom plans (the id arrays vary from call to call), in
+    autocommit; the settings stay on the pooled connection and are never applied to SQLite."""
     from types import SimpleNamespace
 
     from mllineage.collector.api.reads import read_connection
@@ -94,6 +94,7 @@ def test_read_connections_plan_each_statement_for_its_arguments(
                 assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
                 assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
                 assert conn.connection.info["read_settings"] is True
+                assert conn.connection.driver_connection.autocommit  # no BEGIN/ROLLBACK trips
             else:
                 assert "read_settings" not in conn.connection.info
     assert client.get("/api/v1/ml/governance/tagged").status_code == 200
