@@ -94,7 +94,9 @@ def test_read_connections_plan_each_statement_for_its_arguments(
                 assert conn.exec_driver_sql("SHOW jit").scalar() == "off"
                 assert conn.exec_driver_sql("SHOW plan_cache_mode").scalar() == "force_custom_plan"
                 assert conn.connection.info["read_settings"] is True
-                assert conn.connection.driver_connection.autocommit  # no BEGIN/ROLLBACK trips
+                driver = conn.connection.driver_connection
+                assert driver is not None
+                assert driver.autocommit  # no BEGIN/ROLLBACK round trips
             else:
                 assert "read_settings" not in conn.connection.info
     assert client.get("/api/v1/ml/governance/tagged").status_code == 200
