@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql import ColumnElement
@@ -136,10 +136,10 @@ def dataset_labels(
     """Labels by id; ``owners`` also reads each dataset's ``ownership`` facet (same statement)."""
 
     def build(cond: ColumnElement[bool]) -> Select[Any]:
-        return _with_dataset_label(select(), owners).where(cond)
+        return _with_label(select(), datasets_t, owners).where(cond)
 
     rows = fetch_in(conn, datasets_t.c.id, ids, build)
-    return {r[0]: _dataset_label(r, owners) for r in rows}
+    return {r[0]: _label(DatasetLabel, r, owners) for r in rows}
 
 
 def version_labels(
@@ -150,30 +150,11 @@ def version_labels(
 
     def build(cond: ColumnElement[bool]) -> Select[Any]:
         query = select(*_version_columns()[:width])
-        return _with_dataset_label(query, owners, versions_t.c.dataset_id).where(cond)
+        return _with_label(query, datasets_t, owners, versions_t.c.dataset_id).where(cond)
 
     rows = fetch_in(conn, versions_t.c.id, ids, build)
     versions = {r[0]: _version(r[:width]) for r in rows}
-    return versions, {r[width]: _dataset_label(r[width:], owners) for r in rows}
-
-
-def _with_dataset_label(query: Select[Any], owners: bool, via: Any = None) -> Select[Any]:
-    """``query`` plus a dataset's label columns (id, namespace, name, kind[, owners]), joined on
-    ``via`` (a dataset id column) when given."""
-    query = query.add_columns(
-        datasets_t.c.id, namespaces_t.c.name, datasets_t.c.name, datasets_t.c.kind
-    )
-    if owners:
-        query = query.add_columns(_owners_of(dataset_facets_t.c.dataset_id, datasets_t))
-    if via is not None:
-        query = query.join(datasets_t, datasets_t.c.id == via)
-    return query.join(namespaces_t, namespaces_t.c.id == datasets_t.c.namespace_id)
-
-
-def _dataset_label(row: Any, owners: bool) -> DatasetLabel:
-    if owners:
-        return DatasetLabel(row[0], row[1], row[2], row[3], owner_names(row[4]))
-    return DatasetLabel(row[0], row[1], row[2], row[3])
+    return versions, {r[width]: _label(DatasetLabel, r[width:], owners) for r in rows}
 
 
 def datasets_of_kinds(
@@ -187,15 +168,15 @@ def datasets_of_kinds(
         return {}
     of_kind = datasets_t.c.kind.in_(sorted(kinds))
     if len(ids) > KIND_SCAN_IDS:
-        rows = conn.execute(_with_dataset_label(select(), False).where(of_kind)).all()
-        return {r[0]: _dataset_label(r, False) for r in rows if r[0] in ids}
+        rows = conn.execute(_with_label(select(), datasets_t, False).where(of_kind)).all()
+        return {r[0]: _label(DatasetLabel, r, False) for r in rows if r[0] in ids}
     return {
-        r[0]: _dataset_label(r, False)
+        r[0]: _label(DatasetLabel, r, False)
         for r in fetch_in(
             conn,
             datasets_t.c.id,
             ids,
-            lambda cond: _with_dataset_label(select(), False).where(cond, of_kind),
+            lambda cond: _with_label(select(), datasets_t, False).where(cond, of_kind),
         )
     }
 
@@ -222,10 +203,10 @@ def job_labels(
     """Labels by id; ``owners`` also reads each job's ``ownership`` facet (same statement)."""
 
     def build(cond: ColumnElement[bool]) -> Select[Any]:
-        return _with_job_label(select(), owners).where(cond)
+        return _with_label(select(), jobs_t, owners).where(cond)
 
     rows = fetch_in(conn, jobs_t.c.id, ids, build)
-    return {r[0]: _job_label(r, owners) for r in rows}
+    return {r[0]: _label(JobLabel, r, owners) for r in rows}
 
 
 def run_labels(
@@ -236,30 +217,35 @@ def run_labels(
 
     def build(cond: ColumnElement[bool]) -> Select[Any]:
         query = select(*_run_columns())
-        return _with_job_label(query, owners, runs_t.c.job_id).where(cond)
+        return _with_label(query, jobs_t, owners, runs_t.c.job_id).where(cond)
 
     rows = fetch_in(conn, runs_t.c.uuid, uuids, build)
     runs = {r[0]: RunInfo(*r[:width]) for r in rows}
-    return runs, {r[width]: _job_label(r[width:], owners) for r in rows}
+    return runs, {r[width]: _label(JobLabel, r[width:], owners) for r in rows}
 
 
-def _with_job_label(query: Select[Any], owners: bool, via: Any = None) -> Select[Any]:
-    """``query`` plus a job's label columns (id, namespace, name, current run[, owners]),
-    joined on ``via`` (a job id column) when given."""
-    query = query.add_columns(
-        jobs_t.c.id, namespaces_t.c.name, jobs_t.c.name, jobs_t.c.current_run_uuid
-    )
+def _with_label(query: Select[Any], table: Any, owners: bool, via: Any = None) -> Select[Any]:
+    """``query`` plus the label columns of a dataset or job (``table``): id, namespace, name,
+    then kind (datasets) or current run (jobs), then owners if asked; joined on ``via`` (an id
+    column of ``table``) when given."""
+    fourth = table.c.kind if table is datasets_t else table.c.current_run_uuid
+    query = query.add_columns(table.c.id, namespaces_t.c.name, table.c.name, fourth)
     if owners:
-        query = query.add_columns(_owners_of(job_facets_t.c.job_id, jobs_t))
+        facets = dataset_facets_t.c.dataset_id if table is datasets_t else job_facets_t.c.job_id
+        query = query.add_columns(_owners_of(facets, table))
     if via is not None:
-        query = query.join(jobs_t, jobs_t.c.id == via)
-    return query.join(namespaces_t, namespaces_t.c.id == jobs_t.c.namespace_id)
+        query = query.join(table, table.c.id == via)
+    return query.join(namespaces_t, namespaces_t.c.id == table.c.namespace_id)
 
 
-def _job_label(row: Any, owners: bool) -> JobLabel:
+LabelT = TypeVar("LabelT", DatasetLabel, JobLabel)
+
+
+def _label(kind: type[LabelT], row: Any, owners: bool) -> LabelT:
+    """A label from ``_with_label``'s columns at the start of ``row``."""
     if owners:
-        return JobLabel(row[0], row[1], row[2], row[3], owner_names(row[4]))
-    return JobLabel(row[0], row[1], row[2], row[3])
+        return kind(row[0], row[1], row[2], row[3], owner_names(row[4]))
+    return kind(row[0], row[1], row[2], row[3])
 
 
 def _owners_of(owner: Any, table: Any) -> Any:
