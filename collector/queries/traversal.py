@@ -41,7 +41,7 @@ it is symlinked with.
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -101,9 +101,8 @@ class Edge(NamedTuple):
 
 
 Hop = tuple[Node, Node, str | None]  # (frontier node, neighbour, run)
-Adjacency = Mapping[
-    Any, Sequence[Any]
-]  # key -> neighbour keys (``Graph.neighbours``); keys hashable
+# key -> neighbour keys (``Graph.neighbours``); keys are hashable
+Adjacency = Mapping[Any, Sequence[Any]]
 
 
 _tuple_new = tuple.__new__  # skips NamedTuple's Python-level __new__: nodes are made by the 10,000
@@ -284,7 +283,7 @@ class _DatasetGraph(Graph):
         if not self._symlinks_exist(conn):
             return {}  # every node represents itself
         datasets = [n for n in nodes if n.type == "dataset" and n not in self._canon]
-        if datasets and self._symlinks_exist(conn):
+        if datasets:
             self._link(conn, [int(n.id) for n in datasets])
         for node in datasets:
             self._canon.setdefault(node, node)
@@ -1148,18 +1147,6 @@ class Propagation:
     index: dict[Node, int] = field(default_factory=dict)
     _vias: dict[tuple[Hashable, int], Hashable] = field(default_factory=dict, repr=False)
 
-    def pairs(self, only: Iterable[Node] | None = None) -> Iterator[tuple[Node, Node, int]]:
-        """Every (node, origin, hop distance) pair, nearest first; only for the nodes ``only``
-        lists, when given."""
-        node_of = self.graph.node_of
-        wanted = None if only is None else {self.graph.key_of(node) for node in only}
-        for hops, level in enumerate(self.levels):
-            for key, found in level.items():
-                if wanted is None or key in wanted:
-                    node = node_of(key)
-                    for bit in sorted(found):
-                        yield node, self.origins[bit], hops
-
     def reaching(self, node: Node) -> list[tuple[Node, int]]:
         """(origin, hop distance) of every origin that reaches ``node``."""
         key = self.graph.key_of(node)
@@ -1173,11 +1160,6 @@ class Propagation:
         """How many origins reach ``node``."""
         key = self.graph.key_of(node)
         return sum(len(level.get(key, _NONE)) for level in self.levels)
-
-    def nodes(self) -> set[Node]:
-        """Every node some origin reaches (the starts included)."""
-        node_of = self.graph.node_of
-        return {node_of(key) for level in self.levels for key in level}
 
     def ids_by_type(self) -> dict[str, set[Any]]:
         """The ids of the nodes some origin reaches, by node type (without building the nodes)."""
@@ -1226,7 +1208,9 @@ class Propagation:
             back: Direction = "upstream" if self.direction == "downstream" else "downstream"
             reverse = self.graph.neighbours(conn, list(wanted), back) if wanted else {}
             return {
-                key: [s for s in reverse.get(key, ()) if s in before and key in adjacency[s]]
+                key: [
+                    s for s in reverse.get(key, ()) if s in before and key in adjacency.get(s, ())
+                ]
                 for key in wanted
             }
         sources: dict[Hashable, list[Hashable]] = {key: [] for key in wanted}
