@@ -40,7 +40,6 @@ it is symlinked with.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -372,7 +371,7 @@ class CurrentGraph(_DatasetGraph):
 
     def __init__(self) -> None:
         super().__init__()
-        self._adjacency: dict[tuple[int, str], dict[int, list[int]]] = {}
+        self._adjacency: dict[tuple[int, str], Mapping[int, Sequence[int]]] = {}
 
     def keys(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Hashable]:
         if self._symlinks_exist(conn):
@@ -417,9 +416,11 @@ class CurrentGraph(_DatasetGraph):
         ]
         if len(found) == 1:
             return found[0]
-        return ChainMap(*found)
+        return {key: targets for part in found for key, targets in part.items()}  # disjoint
 
-    def _edges_from(self, conn: Connection, keys: list[int], side: str) -> dict[int, list[int]]:
+    def _edges_from(
+        self, conn: Connection, keys: list[int], side: str
+    ) -> Mapping[int, Sequence[int]]:
         """Key -> neighbour keys over the ``job_edges`` on ``side`` of the datasets or jobs (all
         of one type) behind ``keys``. A frontier of more than ``WHOLE_SIDE_FRONTIER`` nodes
         reads every edge of that side once (kept for the next levels): one sequential read
@@ -464,7 +465,7 @@ class CurrentGraph(_DatasetGraph):
 
 def _edge_lists(
     conn: Connection, from_jobs: bool, ids: list[int] | None, side: str
-) -> dict[int, list[int]]:
+) -> Mapping[int, Sequence[int]]:
     """Key -> neighbour keys over the ``job_edges`` on ``side``, from jobs (else datasets) with
     these ``ids`` (all of them when None). The edges come as two parallel arrays of keys computed
     by the database: one row, not one row per edge (``array_agg``; ``json_group_array`` on
@@ -484,8 +485,12 @@ def _edge_lists(
     sources, targets = conn.execute(query).one()
     if not postgres:
         sources, targets = orjson.loads(sources), orjson.loads(targets)
+    sources, targets = sources or [], targets or []
+    singles: dict[int, Sequence[int]] = dict(zip(sources, zip(targets, strict=True), strict=True))
+    if len(singles) == len(sources):  # one neighbour each (a job's outputs, usually): built in C
+        return singles
     adjacency: dict[int, list[int]] = {}
-    for key, neighbour in zip(sources or (), targets or (), strict=True):
+    for key, neighbour in zip(sources, targets, strict=True):
         found = adjacency.get(key)
         if found is None:
             adjacency[key] = [neighbour]
