@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from itertools import pairwise
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
@@ -236,16 +235,6 @@ def walks_graph(labels: Labels, walks: Iterable[Walk]) -> GraphView:
         nodes.update(walked.depth)
         edges.update(walked.edges)
     return graph_of(labels, nodes, edges)
-
-
-def paths_graph(labels: Labels, paths: Iterable[list[Node]], edges: Iterable[Edge]) -> GraphView:
-    """The graph made of evidence paths only (their nodes and the walk edges along them)."""
-    nodes: set[Node] = set()
-    steps: set[tuple[Node, Node]] = set()
-    for path in paths:
-        nodes.update(path)
-        steps.update(pairwise(path))
-    return graph_of(labels, nodes, (e for e in edges if (e.origin, e.destination) in steps))
 
 
 def of_kinds(
