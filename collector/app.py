@@ -13,6 +13,9 @@ from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
 from mllineage.collector.api.middleware import RequestIdMiddleware
 from mllineage.collector.db.engine import make_engine, make_session_factory
+from mllineage.collector.forward.service import Forwarder
+from mllineage.collector.forward.targets import targets_from_settings
+from mllineage.collector.forward.worker import Pacing
 from mllineage.collector.gc_tuning import tune_for_ingestion
 from mllineage.collector.ingest.validate import EventValidator
 from mllineage.collector.ingest.writer import IngestWriter
@@ -35,13 +38,24 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         writers=settings.writer_threads,
     )
 
+    forwarder = Forwarder(
+        engine,
+        targets_from_settings(settings.forward),
+        Pacing(
+            park_after=settings.forward_park_after,
+            backoff_max=settings.forward_backoff_max_seconds,
+        ),
+    )
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tune_for_ingestion()
         writer.start()
+        forwarder.start()
         try:
             yield
         finally:
+            forwarder.stop()
             writer.stop()
 
     app = FastAPI(
@@ -55,6 +69,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.sessions = make_session_factory(engine)
     app.state.validator = EventValidator(strict=settings.strict_validation)
     app.state.writer = writer
+    app.state.forwarder = forwarder
     app.state.keyring = KeyRing(settings.hashed_api_keys())
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +53,22 @@ class Settings(BaseSettings):
     pool_size: int = Field(default=8, description="Database connections kept open (Postgres).")
     retry_after_seconds: int = Field(
         default=5, description="Retry-After sent with 503 while the database is unreachable."
+    )
+    forward: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Forwarding targets, as JSON: a list of openlineage-python transport configs "
+        '(e.g. [{"type": "http", "url": "http://marquez:5000", "name": "marquez"}]); every '
+        "accepted event is sent to each, in log order, from a durable per-target cursor.",
+    )
+    forward_park_after: int = Field(
+        default=5, ge=1, description="Refusals (HTTP 4xx) of one event before it is parked."
+    )
+    forward_backoff_max_seconds: float = Field(
+        default=30.0, gt=0, description="Longest wait between retries to a failing target."
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics without a key even when API keys are on (else read scope).",
     )
     log_level: str = "INFO"
     log_json: bool = Field(default=False, description="One JSON object per log line.")

@@ -20,9 +20,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1:<free port>; yields the base URL; stops on exit."""
-    port = free_port()
+def running_server(app: FastAPI, port: int | None = None) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1:``port`` (default: a free one); yields the base URL; stops on
+    exit (so the same port can serve again: a restarted server)."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,12 +1,16 @@
-"""Liveness (``/health``) and readiness (``/ready``: the database answers) probes."""
+"""Liveness (``/health``) and readiness (``/ready``: the database answers; forwarding backlog)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+
+from mllineage.collector.forward.service import Forwarder
 
 router = APIRouter(tags=["health"])
 
@@ -25,11 +29,30 @@ def _ping(engine: Engine) -> str | None:
     return None
 
 
+def _forwarding(forwarder: Forwarder) -> dict[str, Any]:
+    """Per-target backlog, lag and errors; a lagging target does not make the collector unready."""
+    return {
+        status.name: {
+            "target": status.target,
+            "backlog": status.backlog,
+            "backlogCapped": status.backlog_capped,
+            "lagSeconds": status.lag_seconds,
+            "forwarded": status.forwarded,
+            "parked": status.parked,
+            "failures": status.failures,
+            "lastError": status.last_error,
+            "lastErrorAt": status.last_error_at.isoformat() if status.last_error_at else None,
+        }
+        for status in forwarder.status()
+    }
+
+
 @router.get("/ready")
 async def ready(request: Request) -> JSONResponse:
     problem = await run_in_threadpool(_ping, request.app.state.engine)
     if problem is None:
-        return JSONResponse({"status": "ready"})
+        forwarding = await run_in_threadpool(_forwarding, request.app.state.forwarder)
+        return JSONResponse({"status": "ready", "forwarding": forwarding})
     retry_after = str(request.app.state.settings.retry_after_seconds)
     return JSONResponse(
         {"status": "unavailable", "error": problem},

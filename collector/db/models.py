@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    FetchedValue,
     ForeignKey,
     Index,
     LargeBinary,
@@ -64,8 +65,15 @@ class LineageEvent(Base):
     producer: Mapped[str] = mapped_column(Text)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     warnings: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType)
+    #: Commit order of the log, with ``id`` as tie-break (see ``collector/forward/log.py``). On
+    #: PostgreSQL the database fills it with the inserting transaction's id
+    #: (``pg_current_xact_id()``): ids come from a sequence in *insert* order, and concurrent
+    #: writers commit out of that order, so a cursor on ``id`` alone could skip a row committed
+    #: late. SQLite has one writer at a time and fills 0 (``id`` order is commit order there).
+    commit_tx: Mapped[int] = mapped_column(server_default=FetchedValue())
 
     __table_args__ = (
+        Index("ix_lineage_events_commit_order", "commit_tx", "id"),
         Index("ix_lineage_events_event_hash", "event_hash"),
         Index("ix_lineage_events_run_uuid", "run_uuid"),
         Index("ix_lineage_events_job", "job_namespace", "job_name", "event_time"),
@@ -299,3 +307,34 @@ class RunIO(Base):
         # Version-pinned downstream walks: which runs read exactly this version.
         Index("ix_run_io_version", "version_id"),
     )
+
+
+class ForwardCursor(Base):
+    """How far forwarding target ``target`` has got in the raw log: its last sent position.
+
+    A position is ``(commit_tx, event_id)`` of a ``lineage_events`` row, the log's commit order.
+    ``forwarded`` counts events sent (and ``parked`` those given up on) since the target was first
+    configured.
+    """
+
+    __tablename__ = "forward_cursors"
+
+    target: Mapped[str] = mapped_column(Text, primary_key=True)
+    commit_tx: Mapped[int]
+    event_id: Mapped[int]
+    forwarded: Mapped[int] = mapped_column(default=0)
+    parked: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime]
+
+
+class ForwardParked(Base):
+    """An event a target kept rejecting (a poison event): skipped for that target, kept here."""
+
+    __tablename__ = "forward_parked"
+
+    target: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_id: Mapped[int] = mapped_column(primary_key=True)
+    commit_tx: Mapped[int]
+    attempts: Mapped[int]
+    error: Mapped[str] = mapped_column(Text)
+    parked_at: Mapped[datetime]
