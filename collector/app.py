@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from mllineage.collector.api import health, ingest, marquez, ml
+from mllineage.collector.api import health, ingest, marquez, metrics, ml
 from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
 from mllineage.collector.api.middleware import RequestIdMiddleware
@@ -19,6 +19,7 @@ from mllineage.collector.forward.worker import Pacing
 from mllineage.collector.gc_tuning import tune_for_ingestion
 from mllineage.collector.ingest.validate import EventValidator
 from mllineage.collector.ingest.writer import IngestWriter
+from mllineage.collector.metrics import CollectorMetrics, MetricsMiddleware
 from mllineage.collector.settings import Settings
 
 
@@ -70,10 +71,13 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.validator = EventValidator(strict=settings.strict_validation)
     app.state.writer = writer
     app.state.forwarder = forwarder
+    app.state.metrics = CollectorMetrics(engine, writer, forwarder)
     app.state.keyring = KeyRing(settings.hashed_api_keys())
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(ingest.router)
     app.include_router(ml.router)
     app.include_router(marquez.router)

@@ -15,6 +15,7 @@ from mllineage.collector.errors import (
 )
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent, decode_body, parse_body
 from mllineage.collector.ingest.writer import IngestWriter
+from mllineage.collector.metrics import CollectorMetrics
 from mllineage.collector.schemas.ingest import (
     BatchResponse,
     BatchSummary,
@@ -43,6 +44,10 @@ async def _read_json(request: Request) -> object:
     return parse_body(body)
 
 
+def _created(outcome: bool) -> str:
+    return "created" if outcome else "duplicate"
+
+
 def _problems(details: list[ErrorDetail]) -> list[Problem]:
     return [Problem(loc=d.loc, msg=d.msg) for d in details]
 
@@ -53,8 +58,18 @@ async def post_lineage(request: Request) -> JSONResponse:
     payload = await _read_json(request)
     validator: EventValidator = request.app.state.validator
     writer: IngestWriter = request.app.state.writer
-    parsed = validator.validate(payload)
-    [outcome] = await writer.submit([parsed])
+    metrics: CollectorMetrics = request.app.state.metrics
+    try:
+        parsed = validator.validate(payload)
+    except CollectorError:
+        metrics.ingested("rejected")
+        raise
+    try:
+        [outcome] = await writer.submit([parsed])
+    except CollectorError:
+        metrics.ingested("failed")
+        raise
+    metrics.ingested("failed" if isinstance(outcome, Exception) else _created(outcome))
     if isinstance(outcome, Exception):
         raise outcome
     body = IngestResponse(
@@ -96,6 +111,10 @@ async def post_lineage_batch(request: Request) -> BatchResponse:
             reason = "internal error while storing this event"
             failed.append(FailedEvent(index=index, reason=reason, retriable=False))
     failed.sort(key=lambda f: f.index)
+    metrics: CollectorMetrics = request.app.state.metrics
+    metrics.ingested("rejected", len(payload) - len(valid))
+    for outcome in outcomes:
+        metrics.ingested("failed" if isinstance(outcome, Exception) else _created(outcome))
     retriable = sum(f.retriable for f in failed)
     return BatchResponse(
         status="partial_success" if failed else "success",

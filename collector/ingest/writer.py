@@ -90,6 +90,11 @@ class IngestWriter:
             thread.join()
         self._threads = []
 
+    @property
+    def queue_depth(self) -> int:
+        """Requests waiting for a writer thread (approximate, as ``Queue.qsize`` is)."""
+        return self._queue.qsize()
+
     async def submit(self, events: Sequence[ParsedEvent]) -> list[Outcome]:
         """Store ``events``; resolves after their commit. Raises ``DatabaseUnavailable``."""
         return await asyncio.wrap_future(self._enqueue(events))
