@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -51,6 +52,7 @@ def register(group: click.Group) -> None:
     group.add_command(serve)
     group.add_command(db)
     group.add_command(import_events)
+    group.add_command(replay)
 
 
 _DB_OPTION = click.option(
@@ -188,4 +190,55 @@ def import_events(
     finally:
         engine.dispose()
     if failed:
+        raise SystemExit(1)
+
+
+@click.command()
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    help="Where to: an OpenLineage HTTP URL (events POSTed to <url>/api/v1/lineage) or an "
+    'openlineage-python transport config as JSON, e.g. \'{"type": "file", "log_file_path": '
+    '"events.ndjson", "append": true}\'.',
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+    help="Only events whose eventTime is at or after this time (UTC unless an offset is given).",
+)
+@click.option("--namespace", help="Only events of jobs in this namespace.")
+@click.option("--retries", default=5, show_default=True, help="Retries of a send that fails.")
+@_DB_OPTION
+def replay(
+    to: str, since: datetime | None, namespace: str | None, retries: int, database_url: str | None
+) -> None:
+    """Re-send stored events, in log order, to another OpenLineage backend (e.g. a new Marquez)."""
+    from datetime import UTC
+
+    from mllineage.collector.db.engine import make_engine
+    from mllineage.collector.forward.replay import replay as replay_events
+    from mllineage.collector.forward.targets import target_for_url_or_config
+
+    settings = _settings(database_url)
+    try:
+        target = target_for_url_or_config(to)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--to") from exc
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    engine = make_engine(settings.database_url, pool_size=1)
+    try:
+        report = replay_events(engine, target, since=since, namespace=namespace, retries=retries)
+    finally:
+        engine.dispose()
+    for event_id, error in report.refused[:20]:
+        click.echo(f"event {event_id}: refused by {target.describe()}: {error}", err=True)
+    click.echo(
+        f"{report.sent} events sent to {target.describe()}, {len(report.refused)} refused"
+        f" in {report.seconds:.1f}s"
+    )
+    if report.aborted is not None:
+        raise click.ClickException(f"replay stopped, the target is not answering: {report.aborted}")
+    if report.refused:
         raise SystemExit(1)
