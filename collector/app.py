@@ -8,7 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from mllineage.collector.api import health, ingest, marquez, marquez_absent, metrics, ml
+from mllineage.collector.api import (
+    health,
+    ingest,
+    marquez,
+    marquez_absent,
+    marquez_stats,
+    metrics,
+    ml,
+)
 from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
 from mllineage.collector.api.middleware import RequestIdMiddleware
@@ -81,6 +89,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(ingest.router)
     app.include_router(ml.router)
     app.include_router(marquez.router)
+    app.include_router(marquez_stats.router)
     app.include_router(marquez_absent.router)
     return app
 
