@@ -20,7 +20,7 @@ from mllineage.collector.api import marquez_shapes as shapes
 from mllineage.collector.api.auth import require_scope
 from mllineage.collector.api.reads import MAX_DEPTH, MAX_NODES, read_connection, utc
 from mllineage.collector.errors import BadRequest
-from mllineage.collector.queries import catalog, events, marquez_lineage, search
+from mllineage.collector.queries import all_jobs, catalog, events, marquez_lineage, search
 from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
 from mllineage.collector.schemas import marquez as m
 
@@ -114,6 +114,40 @@ def list_jobs(
 ) -> m.JobList:
     with read_connection(request) as conn:
         page = catalog.list_jobs(conn, namespace, limit=limit, offset=offset)
+    return m.JobList(jobs=[shapes.job(j) for j in page.items], totalCount=page.total)
+
+
+#: Marquez run states -> ours (OpenLineage event types); NEW is a run with no state yet.
+_RUN_STATES: dict[str, tuple[str | None, ...]] = {
+    "NEW": (None,),
+    "RUNNING": ("START", "RUNNING"),
+    "COMPLETED": ("COMPLETE",),
+    "FAILED": ("FAIL",),
+    "ABORTED": ("ABORT",),
+}
+
+
+@router.get("/jobs", response_model=m.JobList)
+def list_all_jobs(
+    request: Request,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    last_run_states: Annotated[
+        list[str] | None,
+        Query(alias="lastRunStates", description="NEW, RUNNING, COMPLETED, FAILED, ABORTED"),
+    ] = None,
+) -> m.JobList:
+    """Jobs of every namespace; ``lastRunStates`` keeps those whose latest run is in one."""
+    states = None
+    if last_run_states:
+        unknown = sorted({s for s in last_run_states if s.upper() not in _RUN_STATES})
+        if unknown:
+            raise BadRequest(
+                f"lastRunStates: unknown state {', '.join(unknown)}; use " + ", ".join(_RUN_STATES)
+            )
+        states = {ours for s in last_run_states for ours in _RUN_STATES[s.upper()]}
+    with read_connection(request) as conn:
+        page = all_jobs.list_all_jobs(conn, states=states, limit=limit, offset=offset)
     return m.JobList(jobs=[shapes.job(j) for j in page.items], totalCount=page.total)
 
 

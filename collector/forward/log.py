@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Connection, func, select, text, true, tuple_
+from sqlalchemy import ColumnElement, Connection, func, select, text, tuple_
 
 from mllineage.collector.db.tables import events_t
 
@@ -46,37 +46,64 @@ class Backlog:
 
 
 class CommitOrder(Protocol):
-    def settled(self) -> ColumnElement[bool]:
-        """Rows that no later commit can precede in the log's order."""
+    def settled_bound(self, conn: Connection) -> int | None:
+        """A ``commit_tx`` below which no row can commit any more (None: every row is settled).
 
-    def head(self, conn: Connection) -> Position:
-        """The position after every settled row: where a new target starts."""
+        Must be read in a statement *before* the rows it bounds are read."""
 
     def rebase(self, conn: Connection, position: Position) -> Position:
         """``position``, or an earlier one if the log was emptied and its ids started over."""
 
 
 class _PostgresOrder:
-    _XMIN = "(pg_snapshot_xmin(pg_current_snapshot())::text)::bigint"
+    """The bound is the oldest transaction id still running *in this database*, or else the next
+    id to be assigned (past the snapshot's ``xmax`` and every running id). A transaction that
+    gets its id later gets a larger one, so it cannot commit a row below the bound. Transactions of other databases on the same server do
+    not hold forwarding back, unless this role cannot see every session of this database (no
+    ``pg_read_all_stats``): then the server-wide snapshot ``xmin`` is used, which is also safe.
+    ``backend_xid`` is 32 bits; it is widened to the 64-bit id nearest the snapshot's ``xmax``.
+    """
 
-    def settled(self) -> ColumnElement[bool]:
-        return events_t.c.commit_tx < text(self._XMIN)
+    _BOUND = text(
+        """
+        WITH now AS (
+            SELECT (pg_snapshot_xmax(pg_current_snapshot())::text)::bigint AS xmax,
+                   (pg_snapshot_xmin(pg_current_snapshot())::text)::bigint AS xmin
+        ), running AS (
+            SELECT datname AS db, (backend_xid::text)::bigint AS xid32 FROM pg_stat_activity
+            WHERE backend_xid IS NOT NULL
+            UNION ALL
+            SELECT database, (transaction::text)::bigint FROM pg_prepared_xacts
+        ), widened AS (
+            -- the 64-bit id nearest xmax with these low 32 bits (ids live within 2^31 of it)
+            SELECT db, now.xmax + ((xid32 - (now.xmax & 4294967295) + 2147483648) % 4294967296
+                                   + 4294967296) % 4294967296 - 2147483648 AS xid
+            FROM running, now
+        ), hidden AS (
+            SELECT NOT pg_has_role('pg_read_all_stats', 'USAGE') AND EXISTS (
+                SELECT 1 FROM pg_stat_activity
+                WHERE datname = current_database() AND usename IS DISTINCT FROM current_user
+            ) AS rows_unseen
+        )
+        SELECT LEAST(
+            GREATEST(now.xmax, (SELECT max(xid) + 1 FROM widened)),
+            (SELECT min(xid) FROM widened WHERE db = current_database()),
+            CASE WHEN hidden.rows_unseen THEN now.xmin END
+        )
+        FROM now, hidden
+        """
+    )
 
-    def head(self, conn: Connection) -> Position:
-        xmin = int(conn.execute(text(f"SELECT {self._XMIN}")).scalar_one())
-        return (xmin - 1, _MAX_ID)
+    def settled_bound(self, conn: Connection) -> int | None:
+        return int(conn.execute(self._BOUND).scalar_one())
 
     def rebase(self, conn: Connection, position: Position) -> Position:
         return position  # transaction ids and the identity never go backwards
 
 
 class _SQLiteOrder:
-    def settled(self) -> ColumnElement[bool]:
-        return true()
-
-    def head(self, conn: Connection) -> Position:
-        top = conn.execute(select(func.max(events_t.c.id))).scalar()
-        return (0, int(top or 0))
+    def settled_bound(self, conn: Connection) -> int | None:
+        return None
 
     def rebase(self, conn: Connection, position: Position) -> Position:
         # SQLite reuses ids above the largest left: retention that emptied the log restarts them.
@@ -98,12 +125,18 @@ def read_after(
     limit: int,
     *,
     filters: tuple[ColumnElement[bool], ...] = (),
+    settled_only: bool = True,
 ) -> list[LogEntry]:
-    """Up to ``limit`` settled events after ``position``, in commit order."""
-    order = commit_order(conn)
+    """Up to ``limit`` events after ``position``, in commit order: only settled ones (no later
+    commit can precede them), unless ``settled_only`` is off (a one-off snapshot, as a replay
+    is)."""
+    conditions = [_after(position), *filters]
+    bound = commit_order(conn).settled_bound(conn) if settled_only else None
+    if bound is not None:
+        conditions.append(events_t.c.commit_tx < bound)
     rows = conn.execute(
         select(events_t.c.commit_tx, events_t.c.id, events_t.c.received_at, events_t.c.payload)
-        .where(_after(position), order.settled(), *filters)
+        .where(*conditions)
         .order_by(events_t.c.commit_tx, events_t.c.id)
         .limit(limit)
     ).all()
@@ -111,19 +144,23 @@ def read_after(
 
 
 def head(conn: Connection) -> Position:
-    return commit_order(conn).head(conn)
+    """The position after every settled row: where a new target starts."""
+    bound = commit_order(conn).settled_bound(conn)
+    if bound is None:
+        top = conn.execute(select(func.max(events_t.c.id))).scalar()
+        return (0, int(top or 0))
+    return (bound - 1, _MAX_ID)
 
 
 def backlog(conn: Connection, position: Position, *, cap: int = 1_000_000) -> Backlog:
-    """How many settled events wait after ``position`` (counted up to ``cap``)."""
-    settled = commit_order(conn).settled()
-    waiting = select(events_t.c.received_at).where(_after(position), settled).limit(cap)
+    """How many committed events wait after ``position`` (counted up to ``cap``)."""
+    waiting = select(events_t.c.received_at).where(_after(position)).limit(cap)
     count = int(conn.execute(select(func.count()).select_from(waiting.subquery())).scalar_one())
     oldest = None
     if count:
         oldest = conn.execute(
             select(events_t.c.received_at)
-            .where(_after(position), settled)
+            .where(_after(position))
             .order_by(events_t.c.commit_tx, events_t.c.id)
             .limit(1)
         ).scalar()

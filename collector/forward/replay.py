@@ -51,7 +51,9 @@ def replay(
     position = START
     while report.aborted is None:
         with engine.connect() as conn:
-            entries = read_after(conn, position, pacing.batch, filters=tuple(filters))
+            entries = read_after(
+                conn, position, pacing.batch, filters=tuple(filters), settled_only=False
+            )
         if not entries:
             break
         for entry in entries:

@@ -15,15 +15,18 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 
 from mllineage.collector.app import create_app
 from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.migrate import upgrade
 from mllineage.collector.db.tables import events_t
+from mllineage.collector.forward.log import commit_order
 from mllineage.collector.settings import Settings
 from tests.collector.events import run_event
+from tests.conftest import PG_ADMIN_URL
 from tests.servers import free_port, running_server
 
 NO_CLIENT_RETRIES = {"total": 0, "connect": 0, "read": 0}  # the forwarder does the retrying
@@ -141,3 +144,27 @@ def test_forwarding_survives_outage_refusal_and_restart(
     first_seen = list(dict.fromkeys(map(_key, lines)))  # at least once: a resend may repeat
     assert first_seen == [_key(p) for p in a_log]
     b_engine.dispose()
+
+
+def test_open_transactions_hold_forwarding_back_only_in_this_database(engine: Engine) -> None:
+    """The settled bound: below a running writer of this database, never below another's."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: every committed row is settled")
+    other = make_engine(PG_ADMIN_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with other.connect() as elsewhere, engine.connect() as here:
+            elsewhere_xid = int(elsewhere.execute(text(_XID)).scalar_one())
+            with engine.connect() as reader:
+                bound = commit_order(reader).settled_bound(reader)
+                assert bound is not None
+                assert bound > elsewhere_xid
+            here_xid = int(here.execute(text(_XID)).scalar_one())
+            with engine.connect() as reader:
+                bound = commit_order(reader).settled_bound(reader)
+                assert bound is not None
+                assert bound <= here_xid
+    finally:
+        other.dispose()
+
+
+_XID = "SELECT (pg_current_xact_id()::text)::bigint"
