@@ -14,6 +14,7 @@ from mllineage.collector.api import (
     marquez,
     marquez_absent,
     marquez_stats,
+    marquez_tags,
     metrics,
     ml,
 )
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(ml.router)
     app.include_router(marquez.router)
     app.include_router(marquez_stats.router)
+    app.include_router(marquez_tags.reads)
+    app.include_router(marquez_tags.writes)
     app.include_router(marquez_absent.router)
     return app
 

@@ -52,3 +52,14 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
             raise Forbidden(f"this API key lacks the '{scope}' scope")
 
     return check
+
+
+def key_fingerprint(request: Request) -> str | None:
+    """A short, non-reversible name of the presented API key (``sha256:<12 hex>``) for audit
+    records; None when auth is off or no key was sent."""
+    if not request.app.state.keyring.enabled:
+        return None
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return "sha256:" + hashlib.sha256(token.strip().encode()).hexdigest()[:12]

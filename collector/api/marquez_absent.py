@@ -28,10 +28,6 @@ ABSENT: tuple[tuple[str, str, str], ...] = (
     ("GET", "/sources", ""),
     ("PUT", "/namespaces/{namespace}/datasets/{dataset}", "GET"),
     ("DELETE", "/namespaces/{namespace}/datasets/{dataset}", "GET"),
-    ("POST", "/namespaces/{namespace}/datasets/{dataset}/tags/{tag}", ""),
-    ("DELETE", "/namespaces/{namespace}/datasets/{dataset}/tags/{tag}", ""),
-    ("POST", "/namespaces/{namespace}/datasets/{dataset}/fields/{field}/tags/{tag}", ""),
-    ("DELETE", "/namespaces/{namespace}/datasets/{dataset}/fields/{field}/tags/{tag}", ""),
     ("PUT", "/namespaces/{namespace}/jobs/{job}", "GET"),
     ("DELETE", "/namespaces/{namespace}/jobs/{job}", "GET"),
     ("GET", "/namespaces/{namespace}/jobs/{job}/versions/{version}", ""),
@@ -42,8 +38,7 @@ ABSENT: tuple[tuple[str, str, str], ...] = (
     ("POST", "/jobs/runs/{run_id}/fail", ""),
     ("POST", "/jobs/runs/{run_id}/abort", ""),
     ("GET", "/runlineage/upstream", ""),
-    ("PUT", "/tags/{tag}", ""),
-    ("GET", "/tags", ""),
+    ("PUT", "/tags/{tag}", "GET"),
 )
 
 _WRITE = (

@@ -1,0 +1,106 @@
+"""Marquez's all-namespace job list and its tag routes (tag writes become DatasetEvents)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.collector.events import PRODUCER, SCHEMA_URL, at, dataset, facet, run_event
+from tests.queries.conftest import ingest
+from tests.queries.marquez_spec import validate
+
+CUSTOMERS = ("postgres://crm:5432", "public.customers")
+PATH = "/api/v1/namespaces/postgres%3A%2F%2Fcrm%3A5432/datasets/public.customers"
+
+
+def _customers() -> dict[str, Any]:
+    return dataset(
+        *CUSTOMERS,
+        schema=facet(fields=[{"name": "id", "type": "int"}, {"name": "email", "type": "str"}]),
+        tags=facet(tags=[{"key": "pii", "value": "true", "field": "email"}]),
+    )
+
+
+def test_all_jobs_filter_by_latest_run_state(client: TestClient, shared_dir: Path) -> None:
+    static_job = {
+        "eventTime": at(0),
+        "producer": PRODUCER,
+        "schemaURL": SCHEMA_URL.replace("RunEvent", "JobEvent"),
+        "job": {"namespace": "b", "name": "static", "facets": {}},
+        "inputs": [],
+        "outputs": [],
+    }
+    ingest(
+        client,
+        [
+            run_event("COMPLETE", 1, job=("a", "load"), outputs=[_customers()]),
+            run_event("START", 2, job=("b", "score"), inputs=[_customers()]),
+            run_event("FAIL", 3, job=("b", "score"), inputs=[_customers()]),
+            static_job,
+        ],
+    )
+    everything = client.get("/api/v1/jobs").json()
+    validate(shared_dir, "JobList", everything)
+    assert [j["id"] for j in everything["jobs"]] == [
+        {"namespace": "a", "name": "load"},
+        {"namespace": "b", "name": "score"},
+        {"namespace": "b", "name": "static"},
+    ]
+    assert everything["totalCount"] == 3
+    failed = client.get("/api/v1/jobs", params={"lastRunStates": "FAILED"}).json()
+    assert [j["name"] for j in failed["jobs"]] == ["score"]
+    assert failed["jobs"][0]["latestRun"]["state"] == "FAILED"
+    several = client.get(
+        "/api/v1/jobs", params=[("lastRunStates", "COMPLETED"), ("lastRunStates", "FAILED")]
+    ).json()
+    assert several["totalCount"] == 2
+    paged = client.get("/api/v1/jobs", params={"limit": 1, "offset": 1}).json()
+    assert [j["name"] for j in paged["jobs"]] == ["score"]
+    assert paged["totalCount"] == 3
+    bad = client.get("/api/v1/jobs", params={"lastRunStates": "DONE"})
+    assert bad.status_code == 400
+    assert "DONE" in bad.json()["error"]
+
+
+def _field_tags(answer: dict[str, Any], field: str) -> list[str]:
+    [found] = [f for f in answer["fields"] if f["name"] == field]
+    tags: list[str] = found["tags"]
+    return tags
+
+
+def test_tag_writes_are_dataset_events_and_tags_are_listed(
+    client: TestClient, shared_dir: Path
+) -> None:
+    ingest(client, [run_event("COMPLETE", 1, job=("a", "load"), outputs=[_customers()])])
+    assert client.get("/api/v1/tags").json() == {"tags": [{"name": "pii", "description": None}]}
+
+    tagged = client.post(f"{PATH}/tags/gdpr")
+    assert tagged.status_code == 200
+    validate(shared_dir, "Dataset", tagged.json())
+    assert tagged.json()["tags"] == ["gdpr"]
+    field = client.post(f"{PATH}/fields/email/tags/sensitivity:high").json()
+    assert _field_tags(field, "email") == ["pii", "sensitivity:high"]
+    assert client.post(f"{PATH}/fields/email/tags/pii").status_code == 200  # already there
+    untagged = client.delete(f"{PATH}/fields/email/tags/pii").json()
+    assert _field_tags(untagged, "email") == ["sensitivity:high"]
+    assert untagged["tags"] == ["gdpr"]
+
+    assert client.post(f"{PATH}/fields/phone/tags/pii").status_code == 404
+    assert client.post("/api/v1/namespaces/x/datasets/nope/tags/pii").status_code == 404
+    listed = client.get("/api/v1/tags").json()
+    validate(shared_dir, "TagList", listed)
+    assert [t["name"] for t in listed["tags"]] == ["gdpr", "sensitivity:high"]
+    assert client.get("/api/v1/tags/gdpr").json() == {"name": "gdpr", "description": None}
+    assert client.get("/api/v1/tags/pii").status_code == 404
+
+    # The audit trail: three DatasetEvents by the collector (the repeated tag wrote nothing).
+    events = client.get("/api/v1/events/lineage", params={"sortDirection": "asc"}).json()
+    written = [e for e in events["events"] if "run" not in e]
+    assert len(written) == 3
+    last_tags = written[-1]["dataset"]["facets"]["tags"]["tags"]
+    assert {(t["key"], t["value"], t.get("field"), t["source"]) for t in last_tags} == {
+        ("gdpr", "true", None, "mllineage-api"),
+        ("sensitivity", "high", "email", "mllineage-api"),
+    }
