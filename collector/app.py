@@ -13,6 +13,7 @@ from mllineage.collector.api import (
     ingest,
     marquez,
     marquez_absent,
+    marquez_search,
     marquez_stats,
     marquez_tags,
     metrics,
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(ml.router)
     app.include_router(marquez.router)
     app.include_router(marquez_stats.router)
+    app.include_router(marquez_search.router)
     app.include_router(marquez_tags.reads)
     app.include_router(marquez_tags.writes)
     app.include_router(marquez_absent.router)

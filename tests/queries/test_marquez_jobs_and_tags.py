@@ -104,3 +104,35 @@ def test_tag_writes_are_dataset_events_and_tags_are_listed(
         ("gdpr", "true", None, "mllineage-api"),
         ("sensitivity", "high", "email", "mllineage-api"),
     }
+
+
+def test_v2beta_search_finds_jobs_and_datasets_with_highlights(client: TestClient) -> None:
+    load = run_event("COMPLETE", 1, job=("a", "load"), outputs=[_customers()])
+    score = run_event(
+        "FAIL",
+        2,
+        job=("b", "score_customers"),
+        inputs=[_customers()],
+        run_facets={"nominalTime": facet(nominalStartTime=at(2))},
+    )
+    ingest(client, [load, score])
+
+    datasets = client.get("/api/v2beta/search/datasets", params={"q": "CUSTOM"}).json()
+    [hit] = datasets["hits"]
+    assert (hit["namespace"], hit["name"]) == CUSTOMERS
+    assert (hit["run_id"], hit["eventType"]) == (load["run"]["runId"], "COMPLETE")
+    assert [f["name"] for f in hit["facets"]["schema"]["fields"]] == ["id", "email"]
+    assert datasets["highlights"] == [{"name": ["public.<em>custom</em>ers"]}]
+
+    jobs = client.get("/api/v2beta/search/jobs", params={"q": "score"}).json()
+    [job] = jobs["hits"]
+    assert (job["name"], job["namespace"], job["type"]) == ("score_customers", "b", "BATCH")
+    assert (job["run_id"], job["eventType"]) == (score["run"]["runId"], "FAIL")
+    assert job["runFacets"]["nominalTime"]["nominalStartTime"] == at(2)
+    assert jobs["highlights"] == [{"name": ["<em>score</em>_customers"]}]
+
+    by_namespace = client.get("/api/v2beta/search/datasets", params={"q": "crm:5432"}).json()
+    assert by_namespace["highlights"] == [{"namespace": ["postgres://<em>crm:5432</em>"]}]
+    wildcard = client.get("/api/v2beta/search/jobs", params={"q": "%"}).json()
+    assert wildcard == {"hits": [], "highlights": []}
+    assert client.get("/api/v2beta/search/jobs").status_code == 400
