@@ -24,6 +24,7 @@ from mllineage.collector.queries.catalog import (
 from mllineage.collector.queries.details import Facets
 from mllineage.collector.queries.marquez_lineage import ColumnNodeRecord, GraphNodeRecord
 from mllineage.collector.queries.search import SearchHit
+from mllineage.collector.queries.tags import tag_name
 from mllineage.collector.schemas import marquez as m
 
 _STATES: dict[str | None, m.RunState] = {
@@ -66,6 +67,7 @@ def dataset(record: DatasetRecord) -> m.Dataset:
         currentVersion=record.current_version,
         facets=facets,
         deleted=False,
+        columnLineage=column_lineage(facets),
     )
 
 
@@ -110,6 +112,9 @@ def job(record: JobRecord) -> m.Job:
         context={},
         description=_get(facets, "documentation", "description"),
         latestRun=run(record.latest_run) if record.latest_run else None,
+        latestRuns=[run(r) for r in record.latest_runs],
+        parentJobUuid=job_uuid(*record.parent_job) if record.parent_job else None,
+        labels=_facet_tag_names(facets),
         facets=facets,
         currentVersion=job_version(info.namespace, info.name, facets),
         tags=[],
@@ -123,7 +128,7 @@ def run(record: RunRecord) -> m.Run:
         duration = int((info.ended_at - info.started_at).total_seconds() * 1000)
     return m.Run(
         id=info.uuid,
-        createdAt=info.created_at,
+        createdAt=info.first_event_time,
         updatedAt=info.last_event_time,
         nominalStartTime=_time(_get(facets, "nominalTime", "nominalStartTime")),
         nominalEndTime=_time(_get(facets, "nominalTime", "nominalEndTime")),
@@ -142,6 +147,61 @@ def run(record: RunRecord) -> m.Run:
         context={},
         facets=facets,
     )
+
+
+def job_uuid(namespace: str, name: str) -> str:
+    """A job's stable UUID (Marquez gives jobs one): derived from its node id."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"job:{namespace}:{name}"))
+
+
+def column_lineage(facets: Facets) -> list[m.ColumnLineage] | None:
+    """Marquez's top-level ``columnLineage`` of a dataset, from its ``columnLineage`` facet:
+    per output column its input columns, with the transformation of the facet's 1-0 form
+    (per column) or 1-1+ form (per input field: the first of its ``transformations``); columns
+    by name."""
+    facet = facets.get("columnLineage")
+    if not isinstance(facet, dict) or not isinstance(facet.get("fields"), dict):
+        return None
+    lineage = []
+    for name, spec in sorted(facet["fields"].items()):  # JSONB does not keep key order
+        if not isinstance(spec, dict):
+            continue
+        description, kind = spec.get("transformationDescription"), spec.get("transformationType")
+        inputs = []
+        for item in spec.get("inputFields") or []:
+            if not isinstance(item, dict) or not {"namespace", "name", "field"} <= item.keys():
+                continue
+            first = next(iter(item.get("transformations") or []), None)
+            first = first if isinstance(first, dict) else {}
+            inputs.append(
+                m.ColumnLineageInputField(
+                    namespace=str(item["namespace"]),
+                    dataset=str(item["name"]),
+                    field=str(item["field"]),
+                    transformationDescription=first.get("description", description),
+                    transformationType=first.get("type", kind),
+                )
+            )
+        lineage.append(
+            m.ColumnLineage(
+                name=str(name),
+                inputFields=inputs,
+                transformationDescription=description,
+                transformationType=kind,
+            )
+        )
+    return lineage
+
+
+def _facet_tag_names(facets: Facets) -> list[str]:
+    """A job's labels: the names of its ``tags`` facet's tags (key, or key:value)."""
+    tags = (facets.get("tags") or {}).get("tags") or []
+    names = [
+        tag_name(str(t.get("key", "")), str(t.get("value", "")))
+        for t in tags
+        if isinstance(t, dict) and t.get("key")
+    ]
+    return list(dict.fromkeys(names))
 
 
 def job_version(namespace: str, name: str, facets: Facets) -> str:

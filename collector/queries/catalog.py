@@ -7,6 +7,7 @@ with ``limit``/``offset``; ``Page.total`` counts every match.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.errors import NotFound
-from mllineage.collector.queries import details
+from mllineage.collector.queries import details, job_runs
 from mllineage.collector.queries.details import (
     DatasetInfo,
     Facets,
@@ -106,6 +107,10 @@ class JobRecord:
     inputs: list[tuple[str, str]]
     outputs: list[tuple[str, str]]
     latest_run: RunRecord | None
+    latest_runs: list[RunRecord] = dataclasses.field(
+        default_factory=list
+    )  # most recent first, up to 10
+    parent_job: tuple[str, str] | None = None  # (namespace, name) of the latest run's parent
 
 
 # -- namespaces --------------------------------------------------------------------------------
@@ -291,18 +296,24 @@ def job_records(conn: Connection, infos: Sequence[JobInfo]) -> list[JobRecord]:
     ios: dict[tuple[int, str], list[tuple[str, str]]] = {}
     for job_id, direction, ns, name in edges:
         ios.setdefault((job_id, direction), []).append((ns, name))
-    latest = details.latest_job_runs(conn, ids)
-    runs = {r.info.uuid: r for r in run_records(conn, list(latest.values()))}
-    return [
-        JobRecord(
-            info=info,
-            facets=facets.get(info.id, {}),
-            inputs=ios.get((info.id, "in"), []),
-            outputs=ios.get((info.id, "out"), []),
-            latest_run=runs.get(latest[info.id].uuid) if info.id in latest else None,
+    recent = job_runs.latest_runs(conn, ids)
+    runs = {r.info.uuid: r for r in run_records(conn, [r for rs in recent.values() for r in rs])}
+    parents = job_runs.parent_jobs(conn, [rs[0].uuid for rs in recent.values()])
+    records = []
+    for info in infos:
+        latest = [runs[r.uuid] for r in recent.get(info.id, [])]
+        records.append(
+            JobRecord(
+                info=info,
+                facets=facets.get(info.id, {}),
+                inputs=ios.get((info.id, "in"), []),
+                outputs=ios.get((info.id, "out"), []),
+                latest_run=latest[0] if latest else None,
+                latest_runs=latest,
+                parent_job=parents.get(latest[0].info.uuid) if latest else None,
+            )
         )
-        for info in infos
-    ]
+    return records
 
 
 def list_runs(

@@ -82,6 +82,23 @@ class RunList(BaseModel):
     totalCount: int
 
 
+class ColumnLineageInputField(BaseModel):
+    namespace: str
+    dataset: str
+    field: str
+    transformationDescription: str | None
+    transformationType: str | None
+
+
+class ColumnLineage(BaseModel):
+    """One output column of a dataset and the input columns it is derived from."""
+
+    name: str
+    inputFields: list[ColumnLineageInputField]
+    transformationDescription: str | None
+    transformationType: str | None
+
+
 class Dataset(BaseModel):
     id: DatasetId
     type: Literal["DB_TABLE", "STREAM"]
@@ -99,6 +116,7 @@ class Dataset(BaseModel):
     currentVersion: str | None
     facets: dict[str, Any]
     deleted: bool
+    columnLineage: list[ColumnLineage] | None
 
 
 class DatasetList(BaseModel):
@@ -143,6 +161,9 @@ class Job(BaseModel):
     context: dict[str, str]
     description: str | None
     latestRun: Run | None
+    latestRuns: list[Run]
+    parentJobUuid: str | None
+    labels: list[str]
     facets: dict[str, Any]
     currentVersion: str | None
     tags: list[str]

@@ -136,3 +136,102 @@ def test_v2beta_search_finds_jobs_and_datasets_with_highlights(client: TestClien
     wildcard = client.get("/api/v2beta/search/jobs", params={"q": "%"}).json()
     assert wildcard == {"hits": [], "highlights": []}
     assert client.get("/api/v2beta/search/jobs").status_code == 400
+
+
+def test_job_and_dataset_answers_carry_marquez_fields(client: TestClient, shared_dir: Path) -> None:
+    source = ("postgres://crm:5432", "public.customers")
+    features = dataset(
+        "s3://features",
+        "customer_profile",
+        columnLineage=facet(
+            fields={
+                "email_domain": {
+                    "inputFields": [
+                        {
+                            **dict(zip(("namespace", "name"), source, strict=True)),
+                            "field": "email",
+                            "transformations": [
+                                {
+                                    "type": "DIRECT",
+                                    "subtype": "TRANSFORMATION",
+                                    "description": "domain",
+                                }
+                            ],
+                        }
+                    ]
+                },
+                "id": {
+                    "inputFields": [{"namespace": source[0], "name": source[1], "field": "id"}],
+                    "transformationDescription": "identical",
+                    "transformationType": "IDENTITY",
+                },
+            }
+        ),
+    )
+    dag_run = run_event("START", 0, job=("airflow", "dag"))
+    task_runs = [
+        run_event(
+            "COMPLETE",
+            minute,
+            job=("airflow", "dag.build_features"),
+            outputs=[features],
+            run_facets={
+                "parent": facet(
+                    run={"runId": dag_run["run"]["runId"]},
+                    job={"namespace": "airflow", "name": "dag"},
+                )
+            },
+            job_facets={
+                "tags": facet(
+                    tags=[{"key": "team", "value": "ml"}, {"key": "critical", "value": "true"}]
+                )
+            },
+        )
+        for minute in range(1, 13)
+    ]
+    ingest(client, [dag_run, *task_runs])
+
+    job = client.get("/api/v1/namespaces/airflow/jobs/dag.build_features").json()
+    validate(shared_dir, "Job", job)
+    assert len(job["latestRuns"]) == 10
+    assert [r["id"] for r in job["latestRuns"]] == [e["run"]["runId"] for e in task_runs[::-1][:10]]
+    assert job["latestRuns"][0] == job["latestRun"]
+    assert job["latestRun"]["createdAt"].replace("+00:00", "Z") == at(12), "event time, not ingest"
+    dag = client.get("/api/v1/jobs").json()["jobs"][0]
+    assert dag["name"] == "dag"
+    assert job["parentJobName"] == "dag"
+    assert job["parentJobUuid"] is not None
+    assert job["labels"] == ["team:ml", "critical"]
+
+    answer = client.get("/api/v1/namespaces/s3%3A%2F%2Ffeatures/datasets/customer_profile").json()
+    validate(shared_dir, "Dataset", answer)
+    assert answer["columnLineage"] == [
+        {
+            "name": "email_domain",
+            "inputFields": [
+                {
+                    "namespace": source[0],
+                    "dataset": source[1],
+                    "field": "email",
+                    "transformationDescription": "domain",
+                    "transformationType": "DIRECT",
+                }
+            ],
+            "transformationDescription": None,
+            "transformationType": None,
+        },
+        {
+            "name": "id",
+            "inputFields": [
+                {
+                    "namespace": source[0],
+                    "dataset": source[1],
+                    "field": "id",
+                    "transformationDescription": "identical",
+                    "transformationType": "IDENTITY",
+                }
+            ],
+            "transformationDescription": "identical",
+            "transformationType": "IDENTITY",
+        },
+    ]
