@@ -1,12 +1,15 @@
 """Marquez's own Python client (``marquez-python``) against a live collector: every read method it
 has for an endpoint we serve returns the right data. (It quotes path parts with ``safe=''``, so
-``s3://lake`` travels as ``s3%3A%2F%2Flake``.) Not served, so not tested: ``list_events``
-(Marquez's deprecated ``/events``), ``list_tags`` and ``list_sources``."""
+``s3://lake`` travels as ``s3%3A%2F%2Flake``.) Its tag writes round-trip; its other writes
+(``create_*``, ``mark_job_run_as_*``) get Marquez-API errors (405: mllineage is fed by events).
+Not served, so not tested: ``list_events`` (Marquez's deprecated ``/events``) and
+``list_sources`` (501)."""
 
 from __future__ import annotations
 
 import pytest
 from marquez_client import MarquezClient
+from marquez_client.errors import APIError
 
 from tests.queries.reference_graph import (
     FEAST,
@@ -119,3 +122,17 @@ def test_lineage_through_the_client_session(live_ref_url: str) -> None:
         job_id("trainset"),
         dataset_id(TS),
     }
+
+
+def test_tags_round_trip_and_write_api_is_refused(marquez: MarquezClient) -> None:
+    tagged = marquez.tag_dataset(*S1, "gdpr")
+    assert tagged["tags"] == ["gdpr"]
+    field = marquez.tag_dataset_field(*S1, "age", "sensitive")
+    assert {f["name"]: f["tags"] for f in field["fields"]}["age"] == ["sensitive"]
+    names = [t["name"] for t in marquez.list_tags()["tags"]]
+    assert {"gdpr", "pii", "sensitive", "gdpr:consent-required"} <= set(names)
+    assert marquez.get_dataset(*S1)["tags"] == ["gdpr"], "stored, not just answered"
+    with pytest.raises(APIError):
+        marquez.create_namespace("new-namespace", "me")
+    with pytest.raises(APIError):
+        marquez.create_tag("gdpr", "General Data Protection Regulation")
