@@ -91,20 +91,25 @@ class TargetWorker:
     # -- the loop --------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        db_failures = 0
+        """Read, send, repeat; the database being down (or a bug) pauses, never ends, the loop."""
+        failures = 0
         while not self._stop.is_set():
             try:
                 entries = self._next_batch()
+                if entries:
+                    self._forward(entries)
             except DBAPIError as exc:
-                db_failures += 1
+                failures += 1
                 log.warning("forwarding to %s: database unavailable: %s", self.target.name, exc)
-                self._stop.wait(self.pacing.backoff(db_failures))
+            except Exception:  # keep the target alive; the events after the cursor are resent
+                failures += 1
+                log.exception("forwarding to %s: unexpected error", self.target.name)
+            else:
+                failures = 0
+                if not entries:
+                    self._stop.wait(self.pacing.poll_interval)
                 continue
-            db_failures = 0
-            if not entries:
-                self._stop.wait(self.pacing.poll_interval)
-                continue
-            self._forward(entries)
+            self._stop.wait(self.pacing.backoff(failures))
 
     def _next_batch(self) -> list[LogEntry]:
         if self.cursor is None:
@@ -190,8 +195,12 @@ class TargetWorker:
                 moved = cursors.advance(
                     conn, self.cursor, self._done, sent=sent, parked=parked, now=now
                 )
-                if moved is None:  # another process moved it: follow it, never go back
+                if moved is None:  # another process moved it: take the further of the two
                     moved = cursors.load_cursor(conn, self.target.name, now)
+                    if moved.position < self._done:
+                        moved = cursors.advance(
+                            conn, moved, self._done, sent=sent, parked=parked, now=now
+                        ) or cursors.load_cursor(conn, self.target.name, now)
         except DBAPIError as exc:
             log.warning("forwarding to %s: cursor not saved: %s", self.target.name, exc)
             return
