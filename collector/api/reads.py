@@ -14,9 +14,9 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from mllineage.collector.errors import DatabaseUnavailable
-from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, Answer, Page
+from mllineage.collector.queries.graph.walk import DEFAULT_MAX_NODES
+from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, Answer, PageRequest
 from mllineage.collector.queries.ml_common import Options, parse_kinds
-from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
 
 MAX_DEPTH = 1_000
 MAX_NODES = 100_000
@@ -99,11 +99,11 @@ def page_params(
         Query(ge=1, le=MAX_LIMIT, description="Rows to return (total_count counts them all)."),
     ] = DEFAULT_PAGE_LIMIT,
     offset: Annotated[int, Query(ge=0, description="Rows to skip, in the answer's order.")] = 0,
-) -> Page:
-    return Page(limit=limit, offset=offset)
+) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset)
 
 
-PageParams = Annotated[Page, Depends(page_params)]
+PageParams = Annotated[PageRequest, Depends(page_params)]
 NodeIdParam = Annotated[
     str,
     Query(

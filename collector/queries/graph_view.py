@@ -19,13 +19,13 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
+from mllineage.collector.queries.graph.walk import Edge, Node, Walk, dataset, version
 from mllineage.collector.queries.node_ids import (
     dataset_node_id,
     field_node_id,
     job_node_id,
     run_node_id,
 )
-from mllineage.collector.queries.traversal import Edge, Node, Walk, dataset, version
 
 RowT = TypeVar("RowT")
 T = TypeVar("T")
@@ -77,7 +77,7 @@ DEFAULT_PAGE_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
+class PageRequest:
     """Rows ``offset`` to ``offset + limit`` of an answer's ordered rows."""
 
     limit: int = DEFAULT_PAGE_LIMIT
@@ -87,7 +87,7 @@ class Page:
         return items[self.offset : self.offset + self.limit]
 
 
-FIRST_PAGE = Page()
+FIRST_PAGE = PageRequest()
 
 
 class Labels:

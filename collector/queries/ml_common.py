@@ -15,16 +15,14 @@ from sqlalchemy import Connection
 
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
-from mllineage.collector.queries.graph_view import Labels
-from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
-from mllineage.collector.queries.traversal import (
+from mllineage.collector.queries.graph.as_of import AsOfGraph
+from mllineage.collector.queries.graph.current import CurrentGraph
+from mllineage.collector.queries.graph.versions import VersionGraph
+from mllineage.collector.queries.graph.walk import (
     DEFAULT_MAX_NODES,
-    AsOfGraph,
-    CurrentGraph,
     Direction,
     Graph,
     Node,
-    VersionGraph,
     Walk,
     dataset,
     job,
@@ -32,6 +30,8 @@ from mllineage.collector.queries.traversal import (
     version,
     walk,
 )
+from mllineage.collector.queries.graph_view import Labels
+from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
 
 Directions = Literal["upstream", "downstream", "both"]
 KINDS = ("dataset", "feature_group", "model", "endpoint", "job")

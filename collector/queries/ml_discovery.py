@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
+from mllineage.collector.queries.graph.lookups import read_versions
+from mllineage.collector.queries.graph.walk import Node, Walk
 from mllineage.collector.queries.graph_view import Answer, Labels, walks_graph
 from mllineage.collector.queries.ml_common import (
     Directions,
@@ -22,7 +24,6 @@ from mllineage.collector.queries.ml_common import (
     start_of,
     walks,
 )
-from mllineage.collector.queries.traversal import Node, Walk, read_versions
 
 
 @dataclass

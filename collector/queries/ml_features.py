@@ -16,21 +16,15 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from mllineage.collector.db.tables import column_lineage_t
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
+from mllineage.collector.queries.graph.columns import ColumnGraph
+from mllineage.collector.queries.graph.walk import Edge, Node, Walk, column, dataset, walk
 from mllineage.collector.queries.graph_view import Answer, Labels, graph_of
+from mllineage.collector.queries.membership import fetch_in
 from mllineage.collector.queries.ml_common import Options, facet_field, graph_for
 from mllineage.collector.queries.resolve import FieldRef, resolve_node
-from mllineage.collector.queries.tables import column_lineage_t, fetch_in
-from mllineage.collector.queries.traversal import (
-    ColumnGraph,
-    Edge,
-    Node,
-    Walk,
-    column,
-    dataset,
-    walk,
-)
 
 DEFAULT_KINDS = frozenset({"model"})
 

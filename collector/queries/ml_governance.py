@@ -1,7 +1,7 @@
 """Governance: every model and endpoint with a tagged dataset or column anywhere upstream.
 
 A set query, not one traversal per model: one downstream propagation from all tagged datasets at
-once (``traversal.propagate``), level by level, remembering which tagged dataset reaches which node.
+once (``graph.propagate``), level by level, remembering which tagged dataset reaches which node.
 """
 
 from __future__ import annotations
@@ -11,27 +11,21 @@ from typing import Literal
 
 from sqlalchemy import Connection, select
 
+from mllineage.collector.db.tables import tags_t
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
+from mllineage.collector.queries.graph.propagate import Propagation, propagate
+from mllineage.collector.queries.graph.versions import VersionGraph
+from mllineage.collector.queries.graph.walk import Edge, Node, dataset, version
 from mllineage.collector.queries.graph_view import (
     FIRST_PAGE,
     Labels,
-    Page,
     PagedAnswer,
+    PageRequest,
     graph_of,
     of_kinds,
 )
 from mllineage.collector.queries.ml_common import Options, graph_for
-from mllineage.collector.queries.tables import tags_t
-from mllineage.collector.queries.traversal import (
-    Edge,
-    Node,
-    Propagation,
-    VersionGraph,
-    dataset,
-    propagate,
-    version,
-)
 
 Scope = Literal["graph", "versions"]
 DEFAULT_KINDS = frozenset({"model", "endpoint"})
@@ -59,7 +53,7 @@ def tagged(
     tag: str,
     options: Options,
     scope: Scope = "graph",
-    page: Page = FIRST_PAGE,
+    page: PageRequest = FIRST_PAGE,
 ) -> PagedAnswer[TaggedRow]:
     """One row per (model or endpoint, tagged dataset upstream of it) with one shortest path.
 
@@ -144,7 +138,7 @@ def _page_rows(
     conn: Connection,
     spread: Propagation,
     labels: Labels,
-    page: Page,
+    page: PageRequest,
     order: list[Node],
     counts: list[int],
 ) -> list[tuple[Node, int, Node]]:

@@ -8,7 +8,14 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
-from mllineage.collector.queries.graph_view import FIRST_PAGE, Labels, Page, PagedAnswer, graph_of
+from mllineage.collector.queries.graph.walk import Node, Walk
+from mllineage.collector.queries.graph_view import (
+    FIRST_PAGE,
+    Labels,
+    PagedAnswer,
+    PageRequest,
+    graph_of,
+)
 from mllineage.collector.queries.ml_common import (
     KINDS,
     Options,
@@ -18,7 +25,6 @@ from mllineage.collector.queries.ml_common import (
     start_of,
     walks,
 )
-from mllineage.collector.queries.traversal import Node, Walk
 
 
 @dataclass
@@ -38,7 +44,7 @@ class ImpactRow:
 
 
 def impact(
-    conn: Connection, *, node_id: str, options: Options, page: Page = FIRST_PAGE
+    conn: Connection, *, node_id: str, options: Options, page: PageRequest = FIRST_PAGE
 ) -> PagedAnswer[ImpactRow]:
     """Every node downstream of ``node_id``; rows ordered by kind (datasets, feature groups,
     models, endpoints, jobs), then hop distance, then id. A job's last run is the run its edges

@@ -13,8 +13,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from mllineage.collector.db.tables import events_t, versions_t
 from mllineage.collector.errors import BadRequest, NotFound
 from mllineage.collector.queries import details
+from mllineage.collector.queries.graph.lookups import (
+    producing_runs,
+    read_versions,
+    written_versions,
+)
+from mllineage.collector.queries.graph.versions import VersionGraph
+from mllineage.collector.queries.graph.walk import Edge, Node, run, version, walk
 from mllineage.collector.queries.graph_view import Answer, Labels, graph_of, walks_graph
 from mllineage.collector.queries.ml_common import Options, reached
 from mllineage.collector.queries.node_ids import job_node_id
@@ -22,18 +30,6 @@ from mllineage.collector.queries.resolve import (
     DatasetRef,
     FieldRef,
     resolve_node,
-)
-from mllineage.collector.queries.tables import events_t, versions_t
-from mllineage.collector.queries.traversal import (
-    Edge,
-    Node,
-    VersionGraph,
-    producing_runs,
-    read_versions,
-    run,
-    version,
-    walk,
-    written_versions,
 )
 
 

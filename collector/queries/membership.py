@@ -1,4 +1,5 @@
-"""Core table handles for read queries, and set-membership filters that scale on both databases."""
+"""Set-membership filters (``column IN values``) that scale on both databases, and ``fetch_in``, which
+runs a statement built around one."""
 
 from __future__ import annotations
 
@@ -20,44 +21,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.sql import ColumnElement
-
-from mllineage.collector.db.tables import (
-    column_lineage_t,
-    dataset_facets_t,
-    datasets_t,
-    events_t,
-    job_edges_t,
-    job_facets_t,
-    jobs_t,
-    namespaces_t,
-    run_facets_t,
-    run_io_t,
-    runs_t,
-    static_io_t,
-    symlinks_t,
-    tags_t,
-    versions_t,
-)
-
-__all__ = [
-    "column_lineage_t",
-    "dataset_facets_t",
-    "datasets_t",
-    "events_t",
-    "fetch_in",
-    "job_edges_t",
-    "job_facets_t",
-    "jobs_t",
-    "member_of",
-    "namespaces_t",
-    "run_facets_t",
-    "run_io_t",
-    "runs_t",
-    "static_io_t",
-    "symlinks_t",
-    "tags_t",
-    "versions_t",
-]
 
 
 def member_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
