@@ -17,13 +17,11 @@ from sqlalchemy import Connection, select
 from mllineage.collector.db.tables import column_lineage_t, job_edges_t
 from mllineage.collector.queries import catalog, details
 from mllineage.collector.queries.catalog import DatasetRecord, JobRecord
-from mllineage.collector.queries.graph.as_of import AsOfGraph
+from mllineage.collector.queries.graph.as_of import dataset_graph
 from mllineage.collector.queries.graph.columns import ColumnGraph
-from mllineage.collector.queries.graph.current import CurrentGraph
 from mllineage.collector.queries.graph.walk import (
     DEFAULT_MAX_NODES,
     Edge,
-    Graph,
     Node,
     column,
     dataset,
@@ -91,7 +89,7 @@ def lineage(
         start = dataset(ref.dataset.id)
     else:
         start = job(ref.job.id)
-    graph: Graph = AsOfGraph(as_of) if as_of is not None else CurrentGraph()
+    graph = dataset_graph(conn, as_of)
     walks = [
         walk(graph, conn, [start], d, depth=depth, max_nodes=max_nodes)
         for d in ("upstream", "downstream")

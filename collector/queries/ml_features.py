@@ -148,7 +148,7 @@ def _consumers(
     conn: Connection, ref: FieldRef, down: Walk, options: Options
 ) -> tuple[dict[Node, tuple[str, list[Node], int]], list[Walk]]:
     """model node -> (evidence, path from the feature, hops)."""
-    graph = graph_for(options)
+    graph = graph_for(conn, options)
     home = dataset(ref.dataset.id)
     carriers: dict[Node, Node] = {}  # carrier dataset -> nearest derived column in it
     for node in down.reached():

@@ -82,7 +82,7 @@ def tagged(
         fields, values = found.setdefault(dataset(dataset_id), (set(), set()))
         fields.add(field)
         values.add(tag_value)
-    graph = VersionGraph() if scope == "versions" else graph_for(options)
+    graph = VersionGraph() if scope == "versions" else graph_for(conn, options)
     canon = graph.canonical(conn, list(found))
     origins: dict[Node, tuple[set[str], set[str]]] = {}
     for node, (fields, values) in found.items():

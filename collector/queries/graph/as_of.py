@@ -10,19 +10,27 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from mllineage.collector.db.tables import jobs_t, run_io_t, runs_t, static_io_t
+from mllineage.collector.queries.graph.current import current_graph
 from mllineage.collector.queries.graph.datasets import DatasetGraph
-from mllineage.collector.queries.graph.lookups import latest_runs_as_of
+from mllineage.collector.queries.graph.lookups import latest_runs_as_of, symlinks_exist
 from mllineage.collector.queries.graph.walk import Direction, Hop, Node, dataset, job
 from mllineage.collector.queries.membership import fetch_in
 
 _STATIC = "static"
 
 
+def dataset_graph(conn: Connection, as_of: datetime | None) -> DatasetGraph:
+    """The graph of datasets and jobs as it stood at ``as_of``; the current graph when None."""
+    if as_of is None:
+        return current_graph(conn)
+    return AsOfGraph(as_of, symlinks=symlinks_exist(conn))
+
+
 class AsOfGraph(DatasetGraph):
     """The graph as it stood at ``as_of``: each job's edges from the run it had as current then."""
 
-    def __init__(self, as_of: datetime) -> None:
-        super().__init__()
+    def __init__(self, as_of: datetime, *, symlinks: bool) -> None:
+        super().__init__(symlinks=symlinks)
         self.as_of = as_of
         self._chosen: dict[int, str | None] = {}
 

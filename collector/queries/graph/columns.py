@@ -12,11 +12,11 @@ from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.db.tables import column_lineage_t, datasets_t, namespaces_t, versions_t
 from mllineage.collector.queries.graph.as_of import AsOfGraph
-from mllineage.collector.queries.graph.walk import Direction, Graph, Hop, Node, column, dataset
+from mllineage.collector.queries.graph.walk import Direction, Hop, Node, NodeGraph, column, dataset
 from mllineage.collector.queries.membership import fetch_in
 
 
-class ColumnGraph(Graph):
+class ColumnGraph(NodeGraph):
     """Column-level lineage: an output column is derived from input columns.
 
     Without ``as_of`` it walks the current ``columnLineage`` facets (``column_lineage``). With
@@ -27,7 +27,8 @@ class ColumnGraph(Graph):
 
     def __init__(self, as_of: datetime | None = None) -> None:
         self.as_of = as_of
-        self._datasets = AsOfGraph(as_of) if as_of is not None else None
+        # only its hops are read, never merged: symlinks play no part in column lineage
+        self._datasets = AsOfGraph(as_of, symlinks=False) if as_of is not None else None
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
         fields: dict[int, set[str]] = {}

@@ -1,5 +1,6 @@
-"""``CurrentGraph``: ``job_edges``, each job's current edges (its latest completed run's, else its
-latest run's, else its static JobEvent lineage)."""
+"""The current graph: ``job_edges``, each job's current edges (its latest completed run's, else its
+latest run's, else its static JobEvent lineage). ``current_graph`` builds it: ``CurrentGraph``
+(symlinked datasets merged, node keys) or, without symlinks, ``PlainCurrentGraph`` (integer keys)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, func, select
 
 from mllineage.collector.db.tables import job_edges_t
 from mllineage.collector.queries.graph.datasets import DatasetGraph
+from mllineage.collector.queries.graph.lookups import symlinks_exist
 from mllineage.collector.queries.graph.walk import Adjacency, Direction, Hop, Node, dataset, job
 from mllineage.collector.queries.membership import fetch_in, member_of
 
@@ -18,38 +20,65 @@ from mllineage.collector.queries.membership import fetch_in, member_of
 WHOLE_SIDE_FRONTIER = 2_000
 
 
-class CurrentGraph(DatasetGraph):
-    """Each job's current edges (``job_edges``), read the same way in both directions.
+def current_graph(conn: Connection) -> CurrentGraph:
+    """The current graph, keyed by integers when the database holds no symlink (one probe)."""
+    return CurrentGraph(symlinks=True) if symlinks_exist(conn) else PlainCurrentGraph()
 
-    Keys (for ``propagate``): without symlinks, integers (dataset ``2 * id``, job ``2 * id + 1``)
-    and each level is two statements returning the edges as two arrays, so a propagation over
-    the whole graph handles plain ints instead of a row and two nodes per edge.
-    """
+
+class CurrentGraph(DatasetGraph):
+    """Each job's current edges (``job_edges``), read the same way in both directions."""
 
     symmetric = True
 
+    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
+        downstream = direction == "downstream"
+        hops: list[Hop] = []
+        datasets = self.dataset_ids(frontier)
+        if datasets:
+            rows = fetch_in(
+                conn,
+                job_edges_t.c.dataset_id,
+                datasets,
+                lambda cond: select(job_edges_t.c.dataset_id, job_edges_t.c.job_id).where(
+                    job_edges_t.c.direction == ("in" if downstream else "out"), cond
+                ),
+            )
+            hops.extend((datasets[ds], job(job_id), None) for ds, job_id in rows)
+        jobs = [int(n.id) for n in frontier if n.type == "job"]
+        if jobs:
+            rows = fetch_in(
+                conn,
+                job_edges_t.c.job_id,
+                jobs,
+                lambda cond: select(job_edges_t.c.job_id, job_edges_t.c.dataset_id).where(
+                    cond, job_edges_t.c.direction == ("out" if downstream else "in")
+                ),
+            )
+            hops.extend((job(job_id), dataset(ds), None) for job_id, ds in rows)
+        return hops
+
+
+class PlainCurrentGraph(CurrentGraph):
+    """The current graph of a database without symlinks, keyed by integers for ``propagate``:
+    dataset ``2 * id``, job ``2 * id + 1``. Each level is two statements returning the edges as
+    two arrays, so a propagation over the whole graph handles plain ints instead of a row and two
+    nodes per edge."""
+
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(symlinks=False)
         self._adjacency: dict[tuple[int, str], Mapping[int, Sequence[int]]] = {}
 
     def keys(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Hashable]:
-        if self._symlinks_exist(conn):
-            return super().keys(conn, nodes)
         return {node: self.key_of(node) for node in nodes}
 
     def node_of(self, key: Hashable) -> Node:
-        if isinstance(key, int):
-            return job(key >> 1) if key & 1 else dataset(key >> 1)
-        return super().node_of(key)
+        assert isinstance(key, int)
+        return job(key >> 1) if key & 1 else dataset(key >> 1)
 
     def key_of(self, node: Node) -> Hashable:
-        if self._has_symlinks is False and node.type in ("dataset", "job"):
-            return int(node.id) << 1 | (node.type == "job")
-        return node
+        return int(node.id) << 1 | (node.type == "job")
 
     def ids_by_type(self, keys: Iterable[Hashable]) -> dict[str, set[Any]]:
-        if self._has_symlinks is not False:
-            return super().ids_by_type(keys)
         keys = set(keys)  # all integers: datasets even, jobs odd
         jobs = {key for key in keys if key & 1}  # type: ignore[operator]
         return {
@@ -60,8 +89,6 @@ class CurrentGraph(DatasetGraph):
     def neighbours(
         self, conn: Connection, frontier: list[Hashable], direction: Direction
     ) -> Adjacency:
-        if self._symlinks_exist(conn):
-            return super().neighbours(conn, frontier, direction)
         downstream = direction == "downstream"
         datasets = [key for key in frontier if isinstance(key, int) and not key & 1]
         jobs = [key for key in frontier if isinstance(key, int) and key & 1]
@@ -93,33 +120,6 @@ class CurrentGraph(DatasetGraph):
         if ids is None:
             self._adjacency[(from_jobs, side)] = adjacency
         return adjacency
-
-    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
-        downstream = direction == "downstream"
-        hops: list[Hop] = []
-        datasets = self.dataset_ids(frontier)
-        if datasets:
-            rows = fetch_in(
-                conn,
-                job_edges_t.c.dataset_id,
-                datasets,
-                lambda cond: select(job_edges_t.c.dataset_id, job_edges_t.c.job_id).where(
-                    job_edges_t.c.direction == ("in" if downstream else "out"), cond
-                ),
-            )
-            hops.extend((datasets[ds], job(job_id), None) for ds, job_id in rows)
-        jobs = [int(n.id) for n in frontier if n.type == "job"]
-        if jobs:
-            rows = fetch_in(
-                conn,
-                job_edges_t.c.job_id,
-                jobs,
-                lambda cond: select(job_edges_t.c.job_id, job_edges_t.c.dataset_id).where(
-                    cond, job_edges_t.c.direction == ("out" if downstream else "in")
-                ),
-            )
-            hops.extend((job(job_id), dataset(ds), None) for job_id, ds in rows)
-        return hops
 
 
 def _edge_lists(

@@ -6,23 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, exists, select
+from sqlalchemy import Connection
 
-from mllineage.collector.db.tables import symlinks_t
 from mllineage.collector.queries.graph.lookups import symlink_pairs
-from mllineage.collector.queries.graph.walk import Graph, Node, dataset
+from mllineage.collector.queries.graph.walk import Node, NodeGraph, dataset
 
 
-class DatasetGraph(Graph):
-    """Shared by the current and as-of graphs: symlinked datasets are merged into one node."""
+class DatasetGraph(NodeGraph):
+    """Shared by the current and as-of graphs: symlinked datasets are merged into one node.
 
-    def __init__(self) -> None:
+    ``symlinks``: whether the database holds any symlink (``lookups.symlinks_exist``), decided
+    when the graph is built; without, every node represents itself and nothing is looked up."""
+
+    def __init__(self, *, symlinks: bool) -> None:
         self.members: dict[Node, set[Node]] = {}
+        self.symlinks = symlinks
         self._canon: dict[Node, Node] = {}
-        self._has_symlinks: bool | None = None
 
     def canonical(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Node]:
-        if not self._symlinks_exist(conn):
+        if not self.symlinks:
             return {}  # every node represents itself
         datasets = [n for n in nodes if n.type == "dataset" and n not in self._canon]
         if datasets:
@@ -39,13 +41,6 @@ class DatasetGraph(Graph):
                 for member in self.members.get(node, {node}):
                     ids[int(member.id)] = node
         return ids
-
-    def _symlinks_exist(self, conn: Connection) -> bool:
-        if self._has_symlinks is None:
-            self._has_symlinks = bool(
-                conn.execute(select(exists().select_from(symlinks_t))).scalar()
-            )
-        return self._has_symlinks
 
     def _link(self, conn: Connection, ids: list[int]) -> None:
         """Merge each (declaring dataset, aliased dataset) pair touching ``ids``."""

@@ -25,9 +25,9 @@ from mllineage.collector.queries.graph.lookups import (
 )
 from mllineage.collector.queries.graph.walk import (
     Direction,
-    Graph,
     Hop,
     Node,
+    NodeGraph,
     dataset,
     run,
     version,
@@ -35,7 +35,7 @@ from mllineage.collector.queries.graph.walk import (
 from mllineage.collector.queries.membership import fetch_in, member_of
 
 
-class VersionGraph(Graph):
+class VersionGraph(NodeGraph):
     """Dataset versions and runs (see the module docstring)."""
 
     def __init__(self) -> None:

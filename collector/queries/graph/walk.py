@@ -29,7 +29,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, Literal, NamedTuple
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, Protocol
 
 from sqlalchemy import Connection
 
@@ -107,42 +108,81 @@ class Walk:
         return [n for n, _ in sorted(self.depth.items(), key=lambda i: i[1]) if n not in starts]
 
 
-class Graph:
-    """Adjacency of one graph flavour; ``expand`` fetches a whole frontier's neighbours.
+class Graph(Protocol):
+    """What ``walk`` and ``propagate`` need of a graph flavour.
 
-    ``symmetric``: the upstream neighbours of a node are exactly the nodes whose downstream
-    neighbours include it (both directions read the same edges)."""
+    Nodes stand for stored rows; symlinked datasets share one representative node (``canonical``,
+    ``members``). ``walk`` reads whole frontiers of nodes (``expand``); ``propagate`` reads
+    frontiers of keys (``neighbours``), a key being a compact, hashable stand-in for a
+    representative node, chosen once, when the graph is built: the node itself (``NodeGraph``) or
+    something cheaper (``current.PlainCurrentGraph``: integers).
+    """
+
+    #: The upstream neighbours of a node are exactly the nodes whose downstream neighbours include
+    #: it (both directions read the same edges), so a step back can be looked up the other way.
+    symmetric: bool
+    @property
+    def members(self) -> Mapping[Node, set[Node]]:
+        """Representative node -> the stored nodes it stands for, where that is more than itself."""
+        ...
+
+    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
+        """Every hop from the frontier's nodes in ``direction``, fetched for the whole frontier."""
+        ...
+
+    def canonical(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Node]:
+        """Nodes -> the node that represents them, for nodes represented by another one."""
+        ...
+
+    def keys(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Hashable]:
+        """The key of each node's representative."""
+        ...
+
+    def node_of(self, key: Hashable) -> Node:
+        """The representative node behind a key (``keys``' inverse)."""
+        ...
+
+    def key_of(self, node: Node) -> Hashable:
+        """The key of a node that already is a representative (as ``node_of`` returns them)."""
+        ...
+
+    def ids_by_type(self, keys: Iterable[Hashable]) -> dict[str, set[Any]]:
+        """The ids of the nodes behind ``keys``, by node type."""
+        ...
+
+    def neighbours(
+        self, conn: Connection, frontier: list[Hashable], direction: Direction
+    ) -> Adjacency:
+        """Each frontier key's distinct neighbour keys in ``direction``, never the key itself
+        (keys without neighbours may be missing). The mapping may hold other keys too."""
+        ...
+
+
+class NodeGraph:
+    """A ``Graph`` whose keys are its nodes: subclasses implement ``expand`` (and ``canonical``
+    when nodes merge); the keyed steps are derived from them."""
 
     symmetric = False
-    #: Representative node -> the stored nodes it stands for, where that is more than itself.
-    members: dict[Node, set[Node]] = {}
+    members: Mapping[Node, set[Node]] = MappingProxyType({})
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
         raise NotImplementedError
 
     def canonical(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Node]:
-        """Map nodes to the node that represents them (symlinked datasets); identity by default."""
         return {}
 
-    # Keyed steps, for ``propagate``: a key is a compact, hashable stand-in for a representative
-    # node. By default the node itself; a graph may use something cheaper (``CurrentGraph``).
-
     def keys(self, conn: Connection, nodes: Sequence[Node]) -> dict[Node, Hashable]:
-        """The key of each node's representative."""
         canon = self.canonical(conn, nodes)
         return {node: canon.get(node, node) for node in nodes}
 
     def node_of(self, key: Hashable) -> Node:
-        """The representative node behind a key (``keys``' inverse)."""
         assert isinstance(key, Node)
         return key
 
     def key_of(self, node: Node) -> Hashable:
-        """The key of a node that already is a representative (as ``node_of`` returns them)."""
         return node
 
     def ids_by_type(self, keys: Iterable[Hashable]) -> dict[str, set[Any]]:
-        """The ids of the nodes behind ``keys``, by node type."""
         found: dict[str, set[Any]] = {}
         for node in map(self.node_of, keys):
             found.setdefault(node.type, set()).add(node.id)
@@ -151,8 +191,6 @@ class Graph:
     def neighbours(
         self, conn: Connection, frontier: list[Hashable], direction: Direction
     ) -> Adjacency:
-        """Each frontier key's distinct neighbour keys in ``direction``, never the key itself
-        (keys without neighbours may be missing). The mapping may hold other keys too."""
         hops = self.expand(conn, [self.node_of(key) for key in frontier], direction)
         pairs = {(hop[0], hop[1]) for hop in hops}
         keys = self.keys(conn, list({neighbour for _, neighbour in pairs}))
