@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
 from mllineage.collector.queries.graph.walk import Edge, Node, Walk, dataset, version
-from mllineage.collector.queries.node_ids import (
+from mllineage.schemas.node_ids import (
     dataset_node_id,
     field_node_id,
     job_node_id,

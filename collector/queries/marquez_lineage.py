@@ -30,8 +30,8 @@ from mllineage.collector.queries.graph.walk import (
 )
 from mllineage.collector.queries.graph_view import Labels
 from mllineage.collector.queries.membership import fetch_in
-from mllineage.collector.queries.node_ids import field_node_id
 from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
+from mllineage.schemas.node_ids import field_node_id
 
 
 @dataclass

@@ -25,12 +25,12 @@ from mllineage.collector.queries.graph.versions import VersionGraph
 from mllineage.collector.queries.graph.walk import Edge, Node, run, version, walk
 from mllineage.collector.queries.graph_view import Answer, Labels, graph_of, walks_graph
 from mllineage.collector.queries.ml_common import Options, reached
-from mllineage.collector.queries.node_ids import job_node_id
 from mllineage.collector.queries.resolve import (
     DatasetRef,
     FieldRef,
     resolve_node,
 )
+from mllineage.schemas.node_ids import job_node_id
 
 
 @dataclass

@@ -23,7 +23,7 @@ from mllineage.collector.db.tables import (
 )
 from mllineage.collector.errors import BadRequest, NotFound
 from mllineage.collector.ingest.fold import normalise_run_id
-from mllineage.collector.queries.node_ids import InvalidNodeId, NodeRef, node_id_readings
+from mllineage.schemas.node_ids import InvalidNodeId, NodeRef, node_id_readings
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, literal, select, union_all
 
 from mllineage.collector.db.tables import datasets_t, jobs_t, namespaces_t
 from mllineage.collector.queries.catalog import Listing
-from mllineage.collector.queries.node_ids import dataset_node_id, job_node_id
+from mllineage.schemas.node_ids import dataset_node_id, job_node_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,6 +121,7 @@ class Graph(Protocol):
     #: The upstream neighbours of a node are exactly the nodes whose downstream neighbours include
     #: it (both directions read the same edges), so a step back can be looked up the other way.
     symmetric: bool
+
     @property
     def members(self) -> Mapping[Node, set[Node]]:
         """Representative node -> the stored nodes it stands for, where that is more than itself."""
