@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import OperationalError
 
 from mllineage.collector.errors import DatabaseUnavailable
+from mllineage.collector.queries.dialect import read_dialect
 from mllineage.collector.queries.graph.walk import DEFAULT_MAX_NODES
 from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, Answer, PageRequest
 from mllineage.collector.queries.ml_common import Options, parse_kinds
@@ -25,41 +26,15 @@ MAX_LIMIT = 1_000_000
 
 @contextmanager
 def read_connection(request: Request) -> Iterator[Connection]:
-    """A connection for one request's reads (never committed); an unreachable database is 503.
-
-    On PostgreSQL the reads run in autocommit: under READ COMMITTED every statement takes its
-    own snapshot inside a transaction too, so a transaction would only add a ``BEGIN`` and a
-    ``ROLLBACK`` round trip per request. (SQLite keeps its transaction: there it is what makes
-    the statements of one answer read one snapshot.)"""
+    """A connection for one request's reads (never committed), set up by its database's
+    ``ReadDialect.prepare``; an unreachable database is 503."""
     try:
         with request.app.state.engine.connect() as conn:
-            _read_settings(conn)
-            if conn.dialect.name == "postgresql":
-                conn.execution_options(isolation_level="AUTOCOMMIT")
+            read_dialect(conn).prepare(conn)
             yield conn
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseUnavailable(reason, request.app.state.settings.retry_after_seconds) from exc
-
-
-def _read_settings(conn: Connection) -> None:
-    """Planner settings for reads, once per pooled PostgreSQL connection (committed on their own,
-    before any read):
-
-    - ``jit = off``: reads are index lookups and short scans; once a plan's estimated cost passes
-      ``jit_above_cost`` (sequential scans of large tables do), compiling it took ~0.9 s for a
-      statement that then ran in 0.1 s.
-    - ``plan_cache_mode = force_custom_plan``: psycopg prepares a statement after a few runs, and
-      PostgreSQL then may switch it to a generic plan, blind to the id arrays our statements
-      take; such plans were the slow tail of model lineage at 1M events (p99 84-407 ms in
-      process, 38-68 ms with custom plans, which cost ~0.2 ms of planning each).
-    """
-    if conn.dialect.name != "postgresql" or conn.connection.info.get("read_settings"):
-        return
-    conn.exec_driver_sql("SET jit = off")
-    conn.exec_driver_sql("SET plan_cache_mode = force_custom_plan")
-    conn.commit()
-    conn.connection.info["read_settings"] = True
 
 
 def utc(value: datetime | None) -> datetime | None:

@@ -7,66 +7,22 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import (
-    ARRAY,
-    Connection,
-    Executable,
-    Select,
-    String,
-    bindparam,
-    cast,
-    func,
-    literal_column,
-    select,
-)
+from sqlalchemy import Connection, Executable, String, bindparam
 from sqlalchemy.sql import ColumnElement
+
+from mllineage.collector.queries.dialect import read_dialect
 
 
 def member_of(conn: Connection, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
     """``column IN values`` with one bound parameter whatever the number of values.
 
-    PostgreSQL gets an array literal unnested into a semi-join (``IN (SELECT unnest(:values))``:
-    index lookups per value, where ``= ANY(array)`` over a non-constant array would compare every
-    row with every value); SQLite a JSON array read by ``json_each``. A single parameter keeps
-    statements cacheable and cheap to compile, and never runs into SQLite's limit on bound
+    How the values travel is the database's (``ReadDialect.member_filter``). A single parameter
+    keeps statements cacheable and cheap to compile, and never runs into SQLite's limit on bound
     parameters.
     """
-    return _member_filter(conn, column, bindparam(None, _members(conn, values), type_=String()))
-
-
-def _member_filter(conn: Connection, column: Any, values: Any) -> ColumnElement[bool]:
-    """``column IN values`` for a text parameter made by ``_members``."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY as PG_ARRAY
-
-        array_type: ARRAY[Any] = PG_ARRAY(column.type)
-        unnested: Select[Any] = select(func.unnest(cast(values, array_type)))
-        return column.in_(unnested)  # type: ignore[no-any-return]
-    members: Select[Any] = select(literal_column("value")).select_from(func.json_each(values))
-    return column.in_(members)  # type: ignore[no-any-return]
-
-
-def _members(conn: Connection, values: Sequence[Any]) -> str:
-    """The text parameter ``_member_filter`` reads: an array literal, or a JSON array."""
-    if conn.dialect.name == "postgresql":
-        return _array_literal(values)
-    return orjson.dumps(list(values)).decode()
-
-
-def _array_literal(values: Sequence[Any]) -> str:
-    """A PostgreSQL array literal (``{1,2}``, ``{"a","b"}``) of ints or strings.
-
-    Sent as one text parameter and cast server-side: psycopg's array dumper adapts element by
-    element in Python, which costs more than the query itself for thousands of ids.
-    """
-    if all(type(v) is int for v in values):
-        return "{" + ",".join(map(str, values)) + "}"
-    return "{" + ",".join('"' + _escape(str(v)) + '"' for v in values) + "}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
+    dialect = read_dialect(conn)
+    parameter = bindparam(None, dialect.members(values), type_=String())
+    return dialect.member_filter(column, parameter)
 
 
 def fetch_in(
@@ -96,8 +52,8 @@ def fetch_in(
         if len(_STATEMENTS) >= _MAX_STATEMENTS:
             _STATEMENTS.clear()
         members = bindparam(_MEMBERS, type_=String())
-        statement = _STATEMENTS[key] = build(_member_filter(conn, column, members))
-    return list(conn.execute(statement, {_MEMBERS: _members(conn, ordered)}).all())
+        statement = _STATEMENTS[key] = build(read_dialect(conn).member_filter(column, members))
+    return list(conn.execute(statement, {_MEMBERS: read_dialect(conn).members(ordered)}).all())
 
 
 _MEMBERS = "fetch_in_members"

@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from mllineage.collector.db.tables import job_edges_t
+from mllineage.collector.queries.dialect import read_dialect
 from mllineage.collector.queries.graph.datasets import DatasetGraph
 from mllineage.collector.queries.graph.lookups import symlinks_exist
 from mllineage.collector.queries.graph.walk import Adjacency, Direction, Hop, Node, dataset, job
@@ -127,8 +127,7 @@ def _edge_lists(
 ) -> Mapping[int, Sequence[int]]:
     """Key -> neighbour keys over the ``job_edges`` on ``side``, from jobs (else datasets) with
     these ``ids`` (all of them when None). The edges come as two parallel arrays of keys computed
-    by the database: one row, not one row per edge (``array_agg``; ``json_group_array`` on
-    SQLite; both aggregates see the rows in the same order)."""
+    by the database: one row, not one row per edge (``ReadDialect.array_agg``)."""
     edges = job_edges_t.c
     dataset_key, job_key = edges.dataset_id * 2, edges.job_id * 2 + 1
     source, target, column = (
@@ -136,15 +135,13 @@ def _edge_lists(
         if from_jobs
         else (dataset_key, job_key, edges.dataset_id)
     )
-    postgres = conn.dialect.name == "postgresql"
-    aggregate = func.array_agg if postgres else func.json_group_array
-    query = select(aggregate(source), aggregate(target)).where(edges.direction == side)
+    dialect = read_dialect(conn)
+    query = select(dialect.array_agg(source), dialect.array_agg(target))
+    query = query.where(edges.direction == side)
     if ids is not None:
         query = query.where(member_of(conn, column, ids))
-    sources, targets = conn.execute(query).one()
-    if not postgres:
-        sources, targets = orjson.loads(sources), orjson.loads(targets)
-    sources, targets = sources or [], targets or []
+    row = conn.execute(query).one()
+    sources, targets = dialect.array(row[0]), dialect.array(row[1])
     singles: dict[int, Sequence[int]] = dict(zip(sources, zip(targets, strict=True), strict=True))
     if len(singles) == len(sources):  # one neighbour each (a job's outputs, usually): built in C
         return singles
