@@ -16,8 +16,9 @@ from sqlalchemy.exc import OperationalError
 from mllineage.collector.errors import DatabaseUnavailable
 from mllineage.collector.queries.dialect import read_dialect
 from mllineage.collector.queries.graph.walk import DEFAULT_MAX_NODES
-from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, Answer, PageRequest
+from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, PageRequest
 from mllineage.collector.queries.ml_common import Options, parse_kinds
+from mllineage.collector.schemas.lineage import Answer
 
 MAX_DEPTH = 1_000
 MAX_NODES = 100_000
@@ -89,11 +90,12 @@ NodeIdParam = Annotated[
 
 
 def answer_response(answer: Answer[Any]) -> Response:
-    """Serialise an answer straight from its dataclasses (orjson; UTC times end in ``Z``).
+    """Serialise an answer, an instance of the route's declared response model (``schemas.lineage``,
+    ``schemas.ml``: one type per answer), with orjson (UTC times end in ``Z``).
 
-    The routes still declare their pydantic response models (OpenAPI, clients); skipping their
-    validation on the way out keeps large answers (tens of thousands of rows with paths) fast.
-    The tests check every answer against the declared model.
+    The same bytes pydantic's serialiser of the declared model gives (a test checks it), 3.6
+    times faster (25 MB of ``governance/tagged`` rows: 32 ms against 116 ms), and without
+    re-validating what the query just built.
     """
     body = orjson.dumps(answer, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
     return Response(content=body, media_type="application/json")

@@ -11,7 +11,6 @@ feature's own dataset and lists the feature in ``mllineage_model.features`` (evi
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -21,26 +20,14 @@ from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
 from mllineage.collector.queries.graph.columns import ColumnGraph
 from mllineage.collector.queries.graph.walk import Edge, Node, Walk, column, dataset, walk
-from mllineage.collector.queries.graph_view import Answer, Labels, graph_of
+from mllineage.collector.queries.graph_view import Labels, graph_of
 from mllineage.collector.queries.membership import fetch_in
 from mllineage.collector.queries.ml_common import Options, facet_field, graph_for
 from mllineage.collector.queries.resolve import FieldRef, resolve_node
+from mllineage.collector.schemas.lineage import Answer
+from mllineage.collector.schemas.ml import FeatureLineageRow
 
 DEFAULT_KINDS = frozenset({"model"})
-
-
-@dataclass
-class FeatureLineageRow:
-    role: str  # feature | source | upstream | downstream | consumer
-    node_id: str
-    namespace: str
-    dataset: str
-    field: str | None
-    kind: str
-    depth: int
-    transformations: list[dict[str, Any]]
-    evidence: str | None
-    path: list[str]
 
 
 def feature_lineage(

@@ -6,7 +6,6 @@ once (``graph.propagate``), level by level, remembering which tagged dataset rea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import Connection, select
@@ -20,31 +19,18 @@ from mllineage.collector.queries.graph.walk import Edge, Node, dataset, version
 from mllineage.collector.queries.graph_view import (
     FIRST_PAGE,
     Labels,
-    PagedAnswer,
     PageRequest,
     graph_of,
     of_kinds,
 )
 from mllineage.collector.queries.ml_common import Options, graph_for
+from mllineage.collector.schemas.lineage import PagedAnswer
+from mllineage.collector.schemas.ml import TaggedRow
 
 Scope = Literal["graph", "versions"]
 DEFAULT_KINDS = frozenset({"model", "endpoint"})
 #: ``tag=pii`` matches any value of the key except these (``pii: false`` is not PII).
 NEGATIVE_VALUES = frozenset({"false", "no", "0", "none", "n"})
-
-
-@dataclass
-class TaggedRow:
-    node_id: str
-    namespace: str
-    name: str
-    kind: str
-    tag_key: str
-    tag_values: list[str]
-    tagged_node_id: str
-    tagged_fields: list[str]
-    depth: int
-    path: list[str]
 
 
 def tagged(

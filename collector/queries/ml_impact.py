@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
 from mllineage.collector.queries.graph.walk import Node, Walk
-from mllineage.collector.queries.graph_view import (
-    FIRST_PAGE,
-    Labels,
-    PagedAnswer,
-    PageRequest,
-    graph_of,
-)
+from mllineage.collector.queries.graph_view import FIRST_PAGE, Labels, PageRequest, graph_of
 from mllineage.collector.queries.ml_common import (
     KINDS,
     Options,
@@ -25,22 +18,8 @@ from mllineage.collector.queries.ml_common import (
     start_of,
     walks,
 )
-
-
-@dataclass
-class ImpactRow:
-    node_id: str
-    type: str
-    namespace: str
-    name: str
-    kind: str
-    version: str | None
-    depth: int
-    owners: list[str]
-    last_run_id: str | None
-    last_run_state: str | None
-    last_run_at: datetime | None
-    path: list[str]
+from mllineage.collector.schemas.lineage import PagedAnswer
+from mllineage.collector.schemas.ml import ImpactRow
 
 
 def impact(
