@@ -45,8 +45,8 @@ def fetch_in(
     lambda element and computes its cache key on every call, 35 us per lookup against 6 us for
     this dictionary, whose reused statements memoise their cache keys (measured with a
     ``job_edges`` builder; rebuilding the statement costs 154 us). Its own closure tracking does
-    not fit either: it turns the builders' plain values into bound parameters, which builders
-    that branch on them (``"in" if downstream else "out"``) cannot take.
+    not fit either: it turns the builders' plain values into bound parameters, so a builder that
+    branches on one (``"in" if downstream else "out"``) would keep the branch of its first call.
     """
     ordered = list(dict.fromkeys(values))
     if not ordered:
