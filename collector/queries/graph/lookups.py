@@ -120,6 +120,46 @@ def producing_runs(conn: Connection, version_ids: Sequence[int]) -> list[tuple[i
     return found
 
 
+def producing_runs_and_reads(
+    conn: Connection, version_ids: Sequence[int]
+) -> tuple[list[tuple[int, str]], dict[str, list[Read]]]:
+    """``producing_runs``, and what each of those runs read (``Read`` rows, for ``read_targets``)
+    fetched in the same statement: a version-pinned walk upstream asks for them next."""
+    rows = fetch_in(
+        conn,
+        versions_t.c.id,
+        version_ids,
+        lambda cond: (
+            select(
+                versions_t.c.id,
+                versions_t.c.run_uuid,
+                run_io_t.c.dataset_id,
+                run_io_t.c.version_id,
+                resolved_read(),
+            )
+            .select_from(versions_t)
+            .outerjoin(
+                run_io_t,
+                and_(run_io_t.c.run_uuid == versions_t.c.run_uuid, run_io_t.c.direction == "in"),
+            )
+            .outerjoin(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
+            .where(cond)
+        ),
+    )
+    found: dict[tuple[int, str], None] = {}
+    reads: dict[str, list[Read]] = {}
+    orphans: list[int] = []
+    for vid, run_uuid, dataset_id, named, at_start in rows:
+        if run_uuid is None:
+            orphans.append(vid)
+            continue
+        found[(vid, run_uuid)] = None
+        run_reads = reads.setdefault(run_uuid, [])
+        if dataset_id is not None:
+            run_reads.append((run_uuid, dataset_id, named, at_start))
+    return [*found, *producing_runs(conn, orphans)], reads
+
+
 def read_versions(
     conn: Connection, run_uuids: Sequence[str], *, symlinks: bool | None = None
 ) -> list[tuple[str, Node]]:

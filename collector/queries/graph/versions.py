@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, null, select, union_all
+from sqlalchemy import Connection, Select, null, select, union_all
 
 from mllineage.collector.db.tables import run_io_t, runs_t, versions_t
 from mllineage.collector.queries.graph.lookups import (
     Read,
-    producing_runs,
+    producing_runs_and_reads,
     read_targets,
     read_versions,
-    resolved_read,
     symlink_partners,
     symlinks_exist,
     version_at_start,
@@ -48,9 +47,9 @@ class VersionGraph(NodeGraph):
         runs = [str(n.id) for n in frontier if n.type == "run"]
         hops: list[Hop] = []
         if direction == "upstream":
-            for vid, run_uuid in self._producing_runs(conn, versions):
+            for vid, run_uuid in self._producers(conn, versions):
                 hops.append((version(vid), run(run_uuid), run_uuid))
-            for run_uuid, target in self._read_versions(conn, runs):
+            for run_uuid, target in self._versions_read(conn, runs):
                 hops.append((run(run_uuid), target, run_uuid))
         else:
             for run_uuid, target in self._readers(conn, versions, plain):
@@ -59,49 +58,16 @@ class VersionGraph(NodeGraph):
                 hops.append((run(run_uuid), target, run_uuid))
         return hops
 
-    def _producing_runs(self, conn: Connection, versions: list[int]) -> list[tuple[int, str]]:
-        """``producing_runs``, fetching what each producing run read in the same statement (the
-        next upstream level asks for it)."""
+    def _producers(self, conn: Connection, versions: list[int]) -> list[tuple[int, str]]:
+        """``producing_runs``, remembering what those runs read: the next level asks for it."""
         if not versions:
             return []
-        rows = fetch_in(
-            conn,
-            versions_t.c.id,
-            versions,
-            lambda cond: (
-                select(
-                    versions_t.c.id,
-                    versions_t.c.run_uuid,
-                    run_io_t.c.dataset_id,
-                    run_io_t.c.version_id,
-                    resolved_read(),
-                )
-                .select_from(versions_t)
-                .outerjoin(
-                    run_io_t,
-                    and_(
-                        run_io_t.c.run_uuid == versions_t.c.run_uuid,
-                        run_io_t.c.direction == "in",
-                    ),
-                )
-                .outerjoin(runs_t, runs_t.c.uuid == run_io_t.c.run_uuid)
-                .where(cond)
-            ),
-        )
-        found: dict[tuple[int, str], None] = {}
-        orphans: list[int] = []
-        for vid, run_uuid, dataset_id, named, at_start in rows:
-            if run_uuid is None:
-                orphans.append(vid)
-                continue
-            found[(vid, run_uuid)] = None
-            reads = self._reads.setdefault(run_uuid, [])
-            if dataset_id is not None:
-                reads.append((run_uuid, dataset_id, named, at_start))
-        return [*found, *producing_runs(conn, orphans)]
+        found, reads = producing_runs_and_reads(conn, versions)
+        self._reads.update(reads)
+        return found
 
-    def _read_versions(self, conn: Connection, runs: list[str]) -> list[tuple[str, Node]]:
-        """``read_versions``, from the reads fetched with the producing runs where possible."""
+    def _versions_read(self, conn: Connection, runs: list[str]) -> list[tuple[str, Node]]:
+        """``read_versions``, from the reads remembered with the producing runs where possible."""
         known = [read for r in runs if r in self._reads for read in self._reads[r]]
         fetched = [r for r in runs if r not in self._reads]
         symlinks = self._symlinks(conn)
