@@ -34,6 +34,10 @@ PROJECT_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION mllineage_project(p_hashes bytea[], p_now timestamptz)
 RETURNS integer
 LANGUAGE plpgsql
+-- Sorts and hashes of a batch of thousands of events stay in memory; no JIT: the planner's
+-- guesses for jsonb_each/jsonb_array_elements are huge, and compiling cost more than running.
+SET work_mem = '64MB'
+SET jit = off
 AS $fn$
 DECLARE
     projected integer;
@@ -56,6 +60,7 @@ BEGIN
     IF projected = 0 THEN
         RETURN 0;
     END IF;
+    ANALYZE _pe;
 
     -- Dataset mentions: a DatasetEvent's dataset, a RunEvent's or JobEvent's inputs then outputs.
     -- pos orders the mentions of one event as the fold visits them.
@@ -82,6 +87,7 @@ BEGIN
         UNION ALL
         SELECT 'dataset', 0, e.payload->'dataset' WHERE e.kind = 'dataset'
     ) d;
+    ANALYZE _pm;
 
     -- Every dataset the batch touches: mentions, and the inputs named by columnLineage facets.
     CREATE TEMP TABLE _ptouch ON COMMIT DROP AS
@@ -95,6 +101,7 @@ BEGIN
     CROSS JOIN LATERAL jsonb_array_elements(
         CASE WHEN jsonb_typeof(f.spec->'inputFields') = 'array'
              THEN f.spec->'inputFields' ELSE '[]'::jsonb END) AS src;
+    ANALYZE _ptouch;
 
     INSERT INTO namespaces (name, created_at)
     SELECT n, p_now FROM (
@@ -141,6 +148,7 @@ BEGIN
 
     UPDATE _pjob p SET id = j.id FROM jobs j WHERE j.namespace_id = p.ns_id AND j.name = p.name;
     CREATE UNIQUE INDEX ON _pjob (ns, name);
+    ANALYZE _pjob;
 
     -- Dataset facets: per (dataset, key) the latest mention wins; _deleted: true is NULL.
     CREATE TEMP TABLE _pdf ON COMMIT DROP AS
@@ -150,6 +158,7 @@ BEGIN
     JOIN _pds d ON d.ns = m.ns AND d.name = m.name
     CROSS JOIN LATERAL jsonb_each(m.facets) AS f
     ORDER BY d.id, f.key, m.at DESC, m.hash DESC, m.ord, m.pos;
+    ANALYZE _pdf;
 
     CREATE TEMP TABLE _pdf_changed ON COMMIT DROP AS
     WITH written AS (
@@ -163,6 +172,7 @@ BEGIN
         RETURNING o.dataset_id AS owner, o.key
     )
     SELECT w.owner, w.key, p.facet FROM written w JOIN _pdf p USING (owner, key);
+    ANALYZE _pdf_changed;
 
     -- Same content seen in a newer event: only the stamp moves.
     UPDATE dataset_facets o SET event_time = p.at, event_hash = p.hash
@@ -251,6 +261,7 @@ BEGIN
            run_uuid, facets, at, hash, NULL::bigint AS id
     FROM candidates WHERE version IS NOT NULL
     ORDER BY dataset_id, version, run_uuid IS NOT NULL DESC, at DESC, hash DESC, ord, pos;
+    ANALYZE _pv;
 
     WITH written AS (
         INSERT INTO dataset_versions AS o
@@ -293,6 +304,7 @@ BEGIN
     CROSS JOIN LATERAL jsonb_each(coalesce(e.payload->'job'->'facets', '{}'::jsonb)) AS f
     WHERE e.kind <> 'dataset'
     ORDER BY j.id, f.key, e.at DESC, e.hash DESC, e.ord;
+    ANALYZE _pjf;
 
     CREATE TEMP TABLE _pjf_changed ON COMMIT DROP AS
     WITH written AS (
@@ -306,6 +318,7 @@ BEGIN
         RETURNING o.job_id AS owner, o.key
     )
     SELECT w.owner, w.key, p.facet FROM written w JOIN _pjf p USING (owner, key);
+    ANALYZE _pjf_changed;
 
     UPDATE job_facets o SET event_time = p.at, event_hash = p.hash
     FROM _pjf p
@@ -342,6 +355,7 @@ BEGIN
     JOIN first_event f USING (run_uuid)
     JOIN _pjob j ON j.ns = f.job_ns AND j.name = f.job_name
     LEFT JOIN state st USING (run_uuid);
+    ANALYZE _prun;
 
     CREATE TEMP TABLE _pranks ON COMMIT DROP AS
     WITH written AS (
@@ -387,6 +401,7 @@ BEGIN
     SELECT uuid, job_id, coalesce(state = 'COMPLETE', false) AS completed,
            CASE WHEN state = 'COMPLETE' THEN ended_at ELSE last_event_time END AS at
     FROM written;
+    ANALYZE _pranks;
 
     -- Run facets (the latest event wins) and the parent run they name.
     CREATE TEMP TABLE _prf ON COMMIT DROP AS
@@ -396,6 +411,7 @@ BEGIN
     CROSS JOIN LATERAL jsonb_each(coalesce(e.payload->'run'->'facets', '{}'::jsonb)) AS f
     WHERE e.kind = 'run'
     ORDER BY e.run_uuid, f.key, e.at DESC, e.hash DESC, e.ord;
+    ANALYZE _prf;
 
     CREATE TEMP TABLE _prf_changed ON COMMIT DROP AS
     WITH written AS (
@@ -409,6 +425,7 @@ BEGIN
         RETURNING o.run_uuid AS owner, o.key
     )
     SELECT w.owner, w.key, p.facet FROM written w JOIN _prf p USING (owner, key);
+    ANALYZE _prf_changed;
 
     UPDATE run_facets o SET event_time = p.at, event_hash = p.hash
     FROM _prf p
@@ -467,6 +484,7 @@ BEGIN
     LEFT JOIN _pv v ON v.dataset_id = l.dataset_id AND v.version = n.version
     LEFT JOIN faceted f
            ON f.run_uuid = l.run_uuid AND f.dir = l.dir AND f.dataset_id = l.dataset_id;
+    ANALYZE _pio;
 
     INSERT INTO run_io AS o
         (run_uuid, direction, dataset_id, version_id, event_time, event_hash, facets)
@@ -504,6 +522,7 @@ BEGIN
     CREATE TEMP TABLE _pbest ON COMMIT DROP AS
     SELECT DISTINCT ON (job_id) job_id, uuid, completed, at
     FROM _pranks ORDER BY job_id, completed DESC, at DESC, uuid COLLATE "C" DESC;
+    ANALYZE _pbest;
 
     UPDATE jobs j SET current_run_uuid = b.uuid, current_run_complete = b.completed,
                       current_run_time = b.at
@@ -549,6 +568,7 @@ BEGIN
          OR j.current_run_uuid IN (SELECT uuid FROM _prun)
          OR j.id IN (SELECT previous_job FROM _prun p JOIN _pranks r USING (uuid)
                      WHERE p.previous_job IS NOT NULL AND p.previous_job <> r.job_id));
+    ANALYZE _prebuild;
 
     DELETE FROM job_edges WHERE job_id IN (SELECT job_id FROM _prebuild);
     INSERT INTO job_edges (job_id, direction, dataset_id)
