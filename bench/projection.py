@@ -16,8 +16,10 @@ one-column table (the ceiling ``bench.import_bulk`` uses) against read + validat
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
@@ -59,16 +61,39 @@ def load_raw(engine: Engine, events: Sequence[ParsedEvent], now: datetime) -> No
             _Writer(conn, IdCache()).insert_raw(batch, now)
 
 
+@dataclass
+class Timing:
+    """Wall seconds, and CPU seconds of this process and of the server backend that served it
+    (read from ``/proc``: the server runs on this machine). CPU time is what a projection costs
+    whatever else the machine is doing; wall time is what it took here."""
+
+    wall: float
+    client_cpu: float
+    server_cpu: float
+
+
+def backend_cpu_seconds(conn: Connection) -> float:
+    pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
 def time_projection(
     engine: Engine, events: Sequence[ParsedEvent], size: int, how: Projector
-) -> float:
-    """Seconds to project ``events`` in batches of ``size``, one committed transaction each."""
+) -> Timing:
+    """Project ``events`` in batches of ``size``, one committed transaction each (one pooled
+    connection, so one server backend does all the work)."""
     now = datetime.now(UTC)
-    started = time.perf_counter()
+    with engine.connect() as conn:
+        server_started = backend_cpu_seconds(conn)
+    started, cpu_started = time.perf_counter(), time.process_time()
     for batch in _batches(events, size):
         with engine.begin() as conn:
             how(conn, batch, now)
-    return time.perf_counter() - started
+    wall, client_cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    with engine.connect() as conn:
+        server_cpu = backend_cpu_seconds(conn) - server_started
+    return Timing(wall, client_cpu, server_cpu)
 
 
 def graph_fingerprint(engine: Engine) -> dict[str, int]:
@@ -92,23 +117,27 @@ def graph_fingerprint(engine: Engine) -> dict[str, int]:
 
 def bench_projection(events: Sequence[ParsedEvent], sizes: Sequence[int], workdir: Path) -> None:
     for size in sizes:
-        seconds: dict[str, float] = {}
+        timings: dict[str, Timing] = {}
         counts: dict[str, dict[str, int]] = {}
         for name, how in (("python fold", project_by_fold), ("sql program", project_by_sql)):
             with fresh_database("postgres", "projection", workdir) as db:
                 engine = make_engine(db.url, pool_size=1)
                 upgrade(engine)
                 load_raw(engine, events, datetime.now(UTC))
-                seconds[name] = time_projection(engine, events, size, how)
+                timings[name] = time_projection(engine, events, size, how)
                 counts[name] = graph_fingerprint(engine)
                 engine.dispose()
-        fold_eps = len(events) / seconds["python fold"]
-        sql_eps = len(events) / seconds["sql program"]
+        fold, sql = timings["python fold"], timings["sql program"]
         same = "same row counts" if counts["python fold"] == counts["sql program"] else "DIFFER"
+        fold_cpu, sql_cpu = fold.client_cpu + fold.server_cpu, sql.client_cpu + sql.server_cpu
         print(
-            f"projection, batch {size:>5,}: python fold {fold_eps:>8,.0f} ev/s"
-            f" ({seconds['python fold']:.1f} s), sql program {sql_eps:>8,.0f} ev/s"
-            f" ({seconds['sql program']:.1f} s): {sql_eps / fold_eps:.2f}x; {same}",
+            f"projection, batch {size:>5,}: python fold {len(events) / fold.wall:>6,.0f} ev/s"
+            f" ({fold.wall:.1f} s), sql program {len(events) / sql.wall:>6,.0f} ev/s"
+            f" ({sql.wall:.1f} s): {fold.wall / sql.wall:.2f}x; CPU per event: fold"
+            f" {fold.client_cpu / len(events) * 1e3:.2f} ms client +"
+            f" {fold.server_cpu / len(events) * 1e3:.2f} ms server, sql"
+            f" {sql.client_cpu / len(events) * 1e3:.2f} + {sql.server_cpu / len(events) * 1e3:.2f}"
+            f" ms: {fold_cpu / sql_cpu:.2f}x; {same}",
             flush=True,
         )
 

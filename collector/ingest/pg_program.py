@@ -89,15 +89,17 @@ BEGIN
     ) d;
     ANALYZE _pm;
 
-    -- Every dataset the batch touches: mentions, and the inputs named by columnLineage facets.
+    -- Every dataset the batch touches: mentions, and the inputs named by columnLineage facets
+    -- (each distinct facet expanded once, at the earliest time it was seen).
     CREATE TEMP TABLE _ptouch ON COMMIT DROP AS
     SELECT ns, name, at, written FROM _pm
     UNION ALL
-    SELECT src->>'namespace', src->>'name', m.at, false
-    FROM _pm m
+    SELECT src->>'namespace', src->>'name', l.at, false
+    FROM (SELECT facets->'columnLineage' AS facet, min(at) AS at FROM _pm
+          WHERE facets ? 'columnLineage' GROUP BY 1) l
     CROSS JOIN LATERAL jsonb_each(
-        CASE WHEN jsonb_typeof(m.facets->'columnLineage'->'fields') = 'object'
-             THEN m.facets->'columnLineage'->'fields' ELSE '{}'::jsonb END) AS f(field, spec)
+        CASE WHEN jsonb_typeof(l.facet->'fields') = 'object'
+             THEN l.facet->'fields' ELSE '{}'::jsonb END) AS f(field, spec)
     CROSS JOIN LATERAL jsonb_array_elements(
         CASE WHEN jsonb_typeof(f.spec->'inputFields') = 'array'
              THEN f.spec->'inputFields' ELSE '[]'::jsonb END) AS src;
@@ -152,12 +154,18 @@ BEGIN
 
     -- Dataset facets: per (dataset, key) the latest mention wins; _deleted: true is NULL.
     CREATE TEMP TABLE _pdf ON COMMIT DROP AS
-    SELECT DISTINCT ON (d.id, f.key) d.id AS owner, f.key, m.at, m.hash,
-           CASE WHEN f.value->'_deleted' = 'true'::jsonb THEN NULL ELSE f.value END AS facet
-    FROM _pm m
-    JOIN _pds d ON d.ns = m.ns AND d.name = m.name
-    CROSS JOIN LATERAL jsonb_each(m.facets) AS f
-    ORDER BY d.id, f.key, m.at DESC, m.hash DESC, m.ord, m.pos;
+    SELECT w.owner, w.key, w.at, w.hash,
+           CASE WHEN m.facets->w.key->'_deleted' = 'true'::jsonb THEN NULL
+                ELSE m.facets->w.key END AS facet
+    FROM (
+        -- the winning mention per (dataset, key), chosen on narrow rows
+        SELECT DISTINCT ON (d.id, k.key) d.id AS owner, k.key, m.at, m.hash, m.ord, m.pos
+        FROM _pm m
+        JOIN _pds d ON d.ns = m.ns AND d.name = m.name
+        CROSS JOIN LATERAL jsonb_object_keys(m.facets) AS k(key)
+        ORDER BY d.id, k.key, m.at DESC, m.hash DESC, m.ord, m.pos
+    ) w
+    JOIN _pm m ON m.ord = w.ord AND m.pos = w.pos;
     ANALYZE _pdf;
 
     CREATE TEMP TABLE _pdf_changed ON COMMIT DROP AS
