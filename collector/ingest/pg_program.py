@@ -41,6 +41,9 @@ SET jit = off
 AS $fn$
 DECLARE
     projected integer;
+    -- Statistics of the staged tables steer the joins of large batches away from nested loops
+    -- over misestimated rows; for small batches taking them costs more than it saves.
+    with_stats boolean;
 BEGIN
     DROP TABLE IF EXISTS pg_temp._pe, pg_temp._pm, pg_temp._ptouch, pg_temp._pds,
         pg_temp._pjob, pg_temp._pdf, pg_temp._pdf_changed, pg_temp._pv, pg_temp._pjf,
@@ -60,7 +63,8 @@ BEGIN
     IF projected = 0 THEN
         RETURN 0;
     END IF;
-    ANALYZE _pe;
+    with_stats := projected >= 500;
+    IF with_stats THEN ANALYZE _pe; END IF;
 
     -- Dataset mentions: a DatasetEvent's dataset, a RunEvent's or JobEvent's inputs then outputs.
     -- pos orders the mentions of one event as the fold visits them.
@@ -87,7 +91,7 @@ BEGIN
         UNION ALL
         SELECT 'dataset', 0, e.payload->'dataset' WHERE e.kind = 'dataset'
     ) d;
-    ANALYZE _pm;
+    IF with_stats THEN ANALYZE _pm; END IF;
 
     -- Every dataset the batch touches: mentions, and the inputs named by columnLineage facets
     -- (each distinct facet expanded once, at the earliest time it was seen).
@@ -103,7 +107,7 @@ BEGIN
     CROSS JOIN LATERAL jsonb_array_elements(
         CASE WHEN jsonb_typeof(f.spec->'inputFields') = 'array'
              THEN f.spec->'inputFields' ELSE '[]'::jsonb END) AS src;
-    ANALYZE _ptouch;
+    IF with_stats THEN ANALYZE _ptouch; END IF;
 
     INSERT INTO namespaces (name, created_at)
     SELECT n, p_now FROM (
@@ -133,7 +137,7 @@ BEGIN
     UPDATE _pds p SET id = d.id FROM datasets d
     WHERE d.namespace_id = p.ns_id AND d.name = p.name;
     CREATE UNIQUE INDEX ON _pds (ns, name);
-    ANALYZE _pds;
+    IF with_stats THEN ANALYZE _pds; END IF;
 
     -- Jobs of RunEvents and JobEvents.
     CREATE TEMP TABLE _pjob ON COMMIT DROP AS
@@ -150,7 +154,7 @@ BEGIN
 
     UPDATE _pjob p SET id = j.id FROM jobs j WHERE j.namespace_id = p.ns_id AND j.name = p.name;
     CREATE UNIQUE INDEX ON _pjob (ns, name);
-    ANALYZE _pjob;
+    IF with_stats THEN ANALYZE _pjob; END IF;
 
     -- Dataset facets: per (dataset, key) the latest mention wins; _deleted: true is NULL.
     CREATE TEMP TABLE _pdf ON COMMIT DROP AS
@@ -166,7 +170,7 @@ BEGIN
         ORDER BY d.id, k.key, m.at DESC, m.hash DESC, m.ord, m.pos
     ) w
     JOIN _pm m ON m.ord = w.ord AND m.pos = w.pos;
-    ANALYZE _pdf;
+    IF with_stats THEN ANALYZE _pdf; END IF;
 
     CREATE TEMP TABLE _pdf_changed ON COMMIT DROP AS
     WITH written AS (
@@ -180,7 +184,7 @@ BEGIN
         RETURNING o.dataset_id AS owner, o.key
     )
     SELECT w.owner, w.key, p.facet FROM written w JOIN _pdf p USING (owner, key);
-    ANALYZE _pdf_changed;
+    IF with_stats THEN ANALYZE _pdf_changed; END IF;
 
     -- Same content seen in a newer event: only the stamp moves.
     UPDATE dataset_facets o SET event_time = p.at, event_hash = p.hash
@@ -269,7 +273,7 @@ BEGIN
            run_uuid, facets, at, hash, NULL::bigint AS id
     FROM candidates WHERE version IS NOT NULL
     ORDER BY dataset_id, version, run_uuid IS NOT NULL DESC, at DESC, hash DESC, ord, pos;
-    ANALYZE _pv;
+    IF with_stats THEN ANALYZE _pv; END IF;
 
     WITH written AS (
         INSERT INTO dataset_versions AS o
@@ -312,7 +316,7 @@ BEGIN
     CROSS JOIN LATERAL jsonb_each(coalesce(e.payload->'job'->'facets', '{}'::jsonb)) AS f
     WHERE e.kind <> 'dataset'
     ORDER BY j.id, f.key, e.at DESC, e.hash DESC, e.ord;
-    ANALYZE _pjf;
+    IF with_stats THEN ANALYZE _pjf; END IF;
 
     CREATE TEMP TABLE _pjf_changed ON COMMIT DROP AS
     WITH written AS (
@@ -326,7 +330,7 @@ BEGIN
         RETURNING o.job_id AS owner, o.key
     )
     SELECT w.owner, w.key, p.facet FROM written w JOIN _pjf p USING (owner, key);
-    ANALYZE _pjf_changed;
+    IF with_stats THEN ANALYZE _pjf_changed; END IF;
 
     UPDATE job_facets o SET event_time = p.at, event_hash = p.hash
     FROM _pjf p
@@ -363,7 +367,7 @@ BEGIN
     JOIN first_event f USING (run_uuid)
     JOIN _pjob j ON j.ns = f.job_ns AND j.name = f.job_name
     LEFT JOIN state st USING (run_uuid);
-    ANALYZE _prun;
+    IF with_stats THEN ANALYZE _prun; END IF;
 
     CREATE TEMP TABLE _pranks ON COMMIT DROP AS
     WITH written AS (
@@ -409,7 +413,7 @@ BEGIN
     SELECT uuid, job_id, coalesce(state = 'COMPLETE', false) AS completed,
            CASE WHEN state = 'COMPLETE' THEN ended_at ELSE last_event_time END AS at
     FROM written;
-    ANALYZE _pranks;
+    IF with_stats THEN ANALYZE _pranks; END IF;
 
     -- Run facets (the latest event wins) and the parent run they name.
     CREATE TEMP TABLE _prf ON COMMIT DROP AS
@@ -419,7 +423,7 @@ BEGIN
     CROSS JOIN LATERAL jsonb_each(coalesce(e.payload->'run'->'facets', '{}'::jsonb)) AS f
     WHERE e.kind = 'run'
     ORDER BY e.run_uuid, f.key, e.at DESC, e.hash DESC, e.ord;
-    ANALYZE _prf;
+    IF with_stats THEN ANALYZE _prf; END IF;
 
     CREATE TEMP TABLE _prf_changed ON COMMIT DROP AS
     WITH written AS (
@@ -433,7 +437,7 @@ BEGIN
         RETURNING o.run_uuid AS owner, o.key
     )
     SELECT w.owner, w.key, p.facet FROM written w JOIN _prf p USING (owner, key);
-    ANALYZE _prf_changed;
+    IF with_stats THEN ANALYZE _prf_changed; END IF;
 
     UPDATE run_facets o SET event_time = p.at, event_hash = p.hash
     FROM _prf p
@@ -492,7 +496,7 @@ BEGIN
     LEFT JOIN _pv v ON v.dataset_id = l.dataset_id AND v.version = n.version
     LEFT JOIN faceted f
            ON f.run_uuid = l.run_uuid AND f.dir = l.dir AND f.dataset_id = l.dataset_id;
-    ANALYZE _pio;
+    IF with_stats THEN ANALYZE _pio; END IF;
 
     INSERT INTO run_io AS o
         (run_uuid, direction, dataset_id, version_id, event_time, event_hash, facets)
@@ -530,7 +534,7 @@ BEGIN
     CREATE TEMP TABLE _pbest ON COMMIT DROP AS
     SELECT DISTINCT ON (job_id) job_id, uuid, completed, at
     FROM _pranks ORDER BY job_id, completed DESC, at DESC, uuid COLLATE "C" DESC;
-    ANALYZE _pbest;
+    IF with_stats THEN ANALYZE _pbest; END IF;
 
     UPDATE jobs j SET current_run_uuid = b.uuid, current_run_complete = b.completed,
                       current_run_time = b.at
@@ -576,7 +580,7 @@ BEGIN
          OR j.current_run_uuid IN (SELECT uuid FROM _prun)
          OR j.id IN (SELECT previous_job FROM _prun p JOIN _pranks r USING (uuid)
                      WHERE p.previous_job IS NOT NULL AND p.previous_job <> r.job_id));
-    ANALYZE _prebuild;
+    IF with_stats THEN ANALYZE _prebuild; END IF;
 
     DELETE FROM job_edges WHERE job_id IN (SELECT job_id FROM _prebuild);
     INSERT INTO job_edges (job_id, direction, dataset_id)

@@ -40,7 +40,7 @@ from tests.conftest import (
 )
 
 WORKLOAD_SLICE = 2_000  # the small workload has 1,924 events: all of them
-BATCH = 400
+BATCH = 600  # > 500: the program takes statistics of its staged tables
 
 
 def _corpus_payloads() -> list[dict[str, Any]]:
