@@ -22,7 +22,7 @@ from mllineage.collector.api import (
 from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
 from mllineage.collector.api.middleware import RequestIdMiddleware
-from mllineage.collector.db.engine import make_engine, make_session_factory
+from mllineage.collector.db.engine import make_engine
 from mllineage.collector.forward.service import Forwarder
 from mllineage.collector.forward.targets import targets_from_settings
 from mllineage.collector.forward.worker import Pacing
@@ -77,7 +77,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = make_session_factory(engine)
     app.state.validator = EventValidator(strict=settings.strict_validation)
     app.state.writer = writer
     app.state.forwarder = forwarder

@@ -11,14 +11,14 @@ from collections.abc import Collection
 
 from sqlalchemy import Connection, func, or_, select
 
+from mllineage.collector.db.tables import jobs_t, namespaces_t, runs_t
 from mllineage.collector.queries import details
-from mllineage.collector.queries.catalog import JobRecord, Page, job_records
-from mllineage.collector.queries.tables import jobs_t, namespaces_t, runs_t
+from mllineage.collector.queries.catalog import JobRecord, Listing, job_records
 
 
 def list_all_jobs(
     conn: Connection, *, states: Collection[str | None] | None, limit: int, offset: int
-) -> Page[JobRecord]:
+) -> Listing[JobRecord]:
     started = func.coalesce(runs_t.c.started_at, runs_t.c.first_event_time)
     rank = func.row_number().over(
         partition_by=runs_t.c.job_id, order_by=(started.desc(), runs_t.c.uuid.desc())
@@ -44,4 +44,4 @@ def list_all_jobs(
         ).scalars()
     )
     infos = details.jobs(conn, ids)
-    return Page(job_records(conn, [infos[i] for i in ids if i in infos]), total)
+    return Listing(job_records(conn, [infos[i] for i in ids if i in infos]), total)

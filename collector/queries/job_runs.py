@@ -11,9 +11,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, func, select
 
+from mllineage.collector.db.tables import runs_t
 from mllineage.collector.queries import details
 from mllineage.collector.queries.details import RunInfo
-from mllineage.collector.queries.tables import fetch_in, runs_t
+from mllineage.collector.queries.membership import fetch_in
 
 #: How many runs a job answer lists in ``latestRuns`` (Marquez lists 10).
 LATEST_RUNS = 10

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, or_, select
 
+from mllineage.collector.db.tables import datasets_t, jobs_t, namespaces_t
 from mllineage.collector.queries import details
-from mllineage.collector.queries.tables import datasets_t, jobs_t, namespaces_t
 
 Facets = dict[str, Any]
 

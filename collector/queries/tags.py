@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from mllineage.collector.db.tables import tags_t
 from mllineage.collector.queries import details
 from mllineage.collector.queries.resolve import resolve_dataset
-from mllineage.collector.queries.tables import tags_t
 
 
 def tag_name(key: str, value: str) -> str:
