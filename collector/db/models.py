@@ -116,6 +116,8 @@ class Dataset(Base):
         UniqueConstraint("namespace_id", "name"),
         Index("ix_datasets_kind", "kind"),
         Index("ix_datasets_name", "name"),
+        # A namespace's first event time: one index probe (queries/namespace_times.py).
+        Index("ix_datasets_namespace_created", "namespace_id", "created_at"),
     )
 
 
@@ -214,7 +216,11 @@ class Job(Base):
     current_run_complete: Mapped[bool | None] = mapped_column(Boolean)
     current_run_time: Mapped[datetime | None]
 
-    __table_args__ = (UniqueConstraint("namespace_id", "name"), Index("ix_jobs_name", "name"))
+    __table_args__ = (
+        UniqueConstraint("namespace_id", "name"),
+        Index("ix_jobs_name", "name"),
+        Index("ix_jobs_namespace_created", "namespace_id", "created_at"),
+    )
 
 
 class JobFacet(Base):

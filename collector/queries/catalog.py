@@ -27,7 +27,7 @@ from mllineage.collector.db.tables import (
     versions_t,
 )
 from mllineage.collector.errors import NotFound
-from mllineage.collector.queries import details, job_runs
+from mllineage.collector.queries import details, job_runs, namespace_times
 from mllineage.collector.queries.details import (
     DatasetInfo,
     Facets,
@@ -127,7 +127,7 @@ def list_namespaces(conn: Connection, *, limit: int, offset: int) -> Listing[Nam
         .limit(limit)
         .offset(offset)
     )
-    return Listing([NamespaceRecord(*row) for row in rows], total)
+    return Listing(_in_event_time(conn, [NamespaceRecord(*row) for row in rows]), total)
 
 
 def get_namespace(conn: Connection, name: str) -> NamespaceRecord:
@@ -136,7 +136,16 @@ def get_namespace(conn: Connection, name: str) -> NamespaceRecord:
     ).first()
     if row is None:
         raise NotFound(f"no namespace {name!r}")
-    return NamespaceRecord(*row)
+    return _in_event_time(conn, [NamespaceRecord(*row)])[0]
+
+
+def _in_event_time(conn: Connection, records: list[NamespaceRecord]) -> list[NamespaceRecord]:
+    """``created_at`` from the event times of the namespace's datasets and jobs, when earlier."""
+    first = namespace_times.first_event_times(conn, [r.name for r in records])
+    return [
+        NamespaceRecord(r.name, min(r.created_at, first[r.name])) if r.name in first else r
+        for r in records
+    ]
 
 
 # -- datasets ----------------------------------------------------------------------------------

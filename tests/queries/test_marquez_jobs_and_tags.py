@@ -202,6 +202,10 @@ def test_job_and_dataset_answers_carry_marquez_fields(client: TestClient, shared
     assert job["parentJobName"] == "dag"
     assert job["parentJobUuid"] is not None
     assert job["labels"] == ["team:ml", "critical"]
+    namespace = client.get("/api/v1/namespaces/airflow").json()
+    assert namespace["createdAt"].replace("+00:00", "Z") == at(0), "its first event, not ingest"
+    listed = client.get("/api/v1/namespaces").json()["namespaces"]
+    assert {n["name"]: n["createdAt"] for n in listed}["airflow"] == namespace["createdAt"]
 
     answer = client.get("/api/v1/namespaces/s3%3A%2F%2Ffeatures/datasets/customer_profile").json()
     validate(shared_dir, "Dataset", answer)

@@ -1,4 +1,4 @@
-"""forwarding: commit order of the raw log, per-target cursors, parked events
+"""forwarding: commit order of the raw log, per-target cursors, parked events; namespace times
 
 ``lineage_events.commit_tx`` gives the raw log a commit order that a cursor can follow without
 skipping rows (see ``collector/forward/log.py``): on PostgreSQL the inserting transaction's id,
@@ -37,6 +37,9 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"ALTER TABLE lineage_events ALTER COLUMN commit_tx SET DEFAULT {_PG_COMMIT_TX}")
     op.create_index("ix_lineage_events_commit_order", "lineage_events", ["commit_tx", "id"])
+    # A namespace's first event time (Marquez's createdAt): one probe per table.
+    op.create_index("ix_datasets_namespace_created", "datasets", ["namespace_id", "created_at"])
+    op.create_index("ix_jobs_namespace_created", "jobs", ["namespace_id", "created_at"])
     op.create_table(
         "forward_cursors",
         sa.Column("target", sa.Text(), nullable=False),
@@ -66,6 +69,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("forward_parked")
     op.drop_table("forward_cursors")
+    op.drop_index("ix_jobs_namespace_created", table_name="jobs")
+    op.drop_index("ix_datasets_namespace_created", table_name="datasets")
     op.drop_index("ix_lineage_events_commit_order", table_name="lineage_events")
     with op.batch_alter_table("lineage_events") as batch_op:
         batch_op.drop_column("commit_tx")
