@@ -27,7 +27,7 @@ from mllineage.collector.api.reads import (
 )
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import catalog, events, marquez_lineage, search
-from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
+from mllineage.collector.queries.graph.walk import DEFAULT_MAX_NODES
 from mllineage.collector.schemas import marquez as m
 
 

@@ -5,7 +5,7 @@ graph and deletes their rows in the same transaction. A database upgraded from 0
 everything already, so the backlog starts empty.
 
 Revision ID: 0004
-Revises: 0003
+Revises: 0005
 Create Date: 2026-12-06
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from mllineage.collector.db.types import BigIntPK, UTCDateTime
 
 revision: str = "0004"
-down_revision: str | None = "0003"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
