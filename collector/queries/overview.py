@@ -72,7 +72,7 @@ def overview(conn: Connection, *, failed_limit: int) -> Overview:
 def kind_counts(conn: Connection) -> list[KindCount]:
     """Datasets counted by derived kind, plus jobs as kind ``job``."""
     by_kind = select(datasets_t.c.kind, func.count()).group_by(datasets_t.c.kind)
-    counts: dict[str, int] = dict(conn.execute(by_kind).tuples().all())
+    counts: dict[str, int] = dict(conn.execute(by_kind).all())
     jobs = conn.execute(select(func.count()).select_from(jobs_t)).scalar_one()
     if jobs:
         counts["job"] = jobs
