@@ -101,7 +101,7 @@ export function pathBetween(edges, a, b) {
 
 function shortName(node) {
   if (node.type === "datasetField") return `${node.name.split("/").pop()}.${node.field}`;
-  return node.name.length > 24 ? `…${node.name.slice(-23)}` : node.name;
+  return node.name.length > 21 ? `…${node.name.slice(-20)}` : node.name;
 }
 
 function subtitle(node, kind) {
