@@ -24,12 +24,14 @@ def url(base: str, path: str, **params: object) -> str:
 
 
 def node(page: Page, name: str) -> Locator:
-    """The graph node whose label reads ``name`` (real SVG text)."""
-    return page.locator("svg.graph-svg g.node", has=page.locator("text.label", has_text=name))
+    """The drawn graph node of the dataset or job ``name``."""
+    return page.locator(f'svg.graph-svg g.node[data-name="{name}"]')
 
 
-def drawn_labels(page: Page) -> set[str]:
-    return set(page.locator("svg.graph-svg g.node text.label").all_text_contents())
+def drawn_labels(page: Page, within: str = "body") -> set[str]:
+    """Names of the drawn nodes (labels show a shortened name; ``data-name`` the whole one)."""
+    nodes = page.locator(within).locator("svg.graph-svg g.node[data-name]")
+    return set(nodes.evaluate_all("nodes => nodes.map(n => n.dataset.name)"))
 
 
 def test_search_finds_the_model_and_counts_kinds(page: Page, demo_server: str) -> None:
@@ -122,14 +124,14 @@ def test_governance_lists_v1_and_draws_its_pii_path(page: Page, demo_server: str
     row.first.click()
     evidence = page.locator(".evidence")
     expect(evidence.locator("g.node.on-path").first).to_be_visible()
-    labels = set(evidence.locator("g.node text.label").all_text_contents())
+    labels = drawn_labels(page, ".evidence")
     assert {"public.customers", "customer_profile", "models/churn-classifier"} <= labels
     screenshot(page, "governance")
     page.emulate_media(color_scheme="dark")
     screenshot(page, "governance-dark")
 
 
-def test_model_impact_and_feature_views(page: Page, demo_server: str) -> None:
+def test_model_impact_and_feature_views(page: Page, demo_server: str, console: Console) -> None:
     page.goto(url(demo_server, "/ui/model", nodeId=MODEL))
     expect(page.locator(".timeline .version")).to_have_count(2)
     expect(page.locator(".diff-added")).to_contain_text("support_signals")
@@ -152,6 +154,11 @@ def test_model_impact_and_feature_views(page: Page, demo_server: str) -> None:
     expect(page.locator(".role-source")).to_contain_text("email")
     expect(page.locator(".role-consumer")).to_contain_text("models/churn-classifier")
     screenshot(page, "features")
+
+    console.expect("status of 404")  # an unknown node is a located error, not a blank page
+    page.goto(url(demo_server, "/ui/lineage", nodeId="dataset:nowhere:missing"))
+    expect(page.get_by_role("alert")).to_contain_text("HTTP 404")
+    expect(page.get_by_role("alert")).to_contain_text("dataset:nowhere:missing")
 
 
 def test_with_api_keys_a_401_asks_for_a_key_and_the_view_carries_on(

@@ -9,7 +9,7 @@ import { displayKinds, kindIcon, kindTitle, KINDS } from "./kinds.js";
 /** Above this many neighbours on one side, a node's neighbours collapse into "+N more". */
 export const FAN_OUT_LIMIT = 25;
 
-const NODE_W = 200;
+const NODE_W = 224;
 const NODE_H = 50;
 const MORE_W = 150;
 
@@ -26,7 +26,7 @@ function adjacency(edges) {
 }
 
 /**
- * What to draw of a graph seen from `focus`: walk downstream along out-edges and upstream along
+ * What to draw of a graph seen from `focus` (a node id, or several): walk downstream along out-edges and upstream along
  * in-edges; a node in `collapsed` is drawn but not walked past; a side with more than `limit`
  * neighbours shows only those in `revealed` and one "more" node holding the rest.
  * Returns {nodes, edges, more: [{id, anchor, side, items}]}.
@@ -37,7 +37,8 @@ export function visibleGraph(graph, { focus, collapsed, revealed, limit = FAN_OU
   const seen = new Set();
   const more = [];
   const moreEdges = [];
-  const starts = byId.has(focus) ? [focus] : graph.nodes.slice(0, 1).map((n) => n.id);
+  const wanted = (Array.isArray(focus) ? focus : [focus]).filter((id) => byId.has(id));
+  const starts = wanted.length ? wanted : graph.nodes.slice(0, 1).map((n) => n.id);
   for (const start of starts) seen.add(start);
   for (const [side, next] of [
     ["down", out],
@@ -100,15 +101,24 @@ export function pathBetween(edges, a, b) {
 }
 
 function shortName(node) {
-  if (node.type === "datasetField") return `${node.name.split("/").pop()}.${node.field}`;
-  return node.name.length > 21 ? `…${node.name.slice(-20)}` : node.name;
+  if (node.type === "datasetField") return node.field.length > 22 ? `${node.field.slice(0, 21)}…` : node.field;
+  return node.name.length > 22 ? `…${node.name.slice(-21)}` : node.name;
 }
 
 function subtitle(node, kind) {
+  const text = subtitleText(node, kind);
+  return text.length > 27 ? `${text.slice(0, 26)}…` : text;
+}
+
+function subtitleText(node, kind) {
   const label = KINDS[kind]?.label || kind;
   if (node.version && node.type === "dataset") {
     const v = node.version.length > 12 ? `${node.version.slice(0, 8)}…` : node.version;
     return `${label} · v${v}`;
+  }
+  if (node.type === "datasetField") {
+    const dataset = node.name.split("/").pop();
+    return `${label} of ${dataset.length > 20 ? `…${dataset.slice(-19)}` : dataset}`;
   }
   return node.type === "run" ? `${label} · ${node.name}` : label;
 }
@@ -180,7 +190,7 @@ export class GraphView {
     );
   }
 
-  /** Lay out and draw; options: {focus, selected, path: [ids], collapsed: Set}. */
+  /** Lay out and draw; options: {focus (id or ids), selected, path: [ids], collapsed: Set}. */
   draw(view, { focus, selected, path = [], collapsed = new Set() }) {
     const kinds = displayKinds(view.nodes, view.edges);
     const g = new dagre.graphlib.Graph();
@@ -192,6 +202,7 @@ export class GraphView {
     dagre.layout(g);
     this.bounds = { width: g.graph().width || 1, height: g.graph().height || 1 };
 
+    const focused = new Set(Array.isArray(focus) ? focus : [focus]);
     const onPath = new Set(path);
     const pathEdges = new Set(path.slice(1).map((id, i) => `${path[i]}\u0000${id}`));
     const edges = s("g", { class: "edges" });
@@ -206,7 +217,7 @@ export class GraphView {
       const kind = kinds.get(node.id);
       const box = g.node(node.id);
       const classes = ["node", `kind-${kind}`];
-      if (node.id === focus) classes.push("focus");
+      if (focused.has(node.id)) classes.push("focus");
       if (node.id === selected) classes.push("selected");
       if (onPath.has(node.id)) classes.push("on-path");
       if (collapsed.has(node.id)) classes.push("collapsed");
@@ -220,7 +231,7 @@ export class GraphView {
           role: "button",
           "aria-label": `${kindTitle(kind)} ${node.type === "datasetField" ? `${node.name}.${node.field}` : node.name}${node.version ? ` version ${node.version}` : ""}`,
           "aria-pressed": node.id === selected ? "true" : "false",
-          dataset: { nodeId: node.id, kind },
+          dataset: { nodeId: node.id, kind, name: node.type === "datasetField" ? `${node.name}.${node.field}` : node.name },
         },
         s("title", {}, `${node.id}\n(${kindTitle(kind)}; Enter: details, Shift+Enter: path, E/C: expand/collapse)`),
         nodeShape(kind, NODE_W, NODE_H),

@@ -15,7 +15,7 @@ function json(value) {
 }
 
 function keyValues(object) {
-  const entries = Object.entries(object || {});
+  const entries = Object.entries(object || {}).filter(([, v]) => v !== undefined && v !== null && v !== "");
   if (!entries.length) return empty("none");
   return h("dl", { class: "kv" }, entries.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, typeof v === "object" ? JSON.stringify(v) : String(v))]));
 }

@@ -77,10 +77,10 @@ export function lineageView(main, params) {
   }
 
   function redraw() {
-    const view = visibleGraph(state.graph, { focus: state.focus, collapsed: state.collapsed, revealed: state.revealed });
+    const view = visibleGraph(state.graph, { focus: state.starts || state.focus, collapsed: state.collapsed, revealed: state.revealed });
     state.view = view;
     const expandable = new Set([...state.collapsed, ...state.frontier]);
-    graphView.draw(view, { focus: state.focus, selected: state.selected, path: state.path, collapsed: expandable });
+    graphView.draw(view, { focus: state.starts || state.focus, selected: state.selected, path: state.path, collapsed: expandable });
     const hidden = view.more.reduce((n, m) => n + m.items.length, 0);
     mount(status, `${view.nodes.length} nodes drawn`, hidden ? `, ${hidden} behind "+N more"` : "", state.truncated ? " — the node cap stopped the walk (truncated)" : "", p.asOf ? ` — as of ${p.asOf}` : "", p.version ? ` — pinned to version ${p.version}` : "");
     if (state.path.length) status.append(" — path: ", h("span", { class: "path-text" }, state.path.map((id) => state.graph.nodes.find((n) => n.id === id)?.name || id).join(" → ")), " ", h("button", { type: "button", onclick: () => { state.path = []; redraw(); } }, "Clear path"));
@@ -96,7 +96,12 @@ export function lineageView(main, params) {
     state.selected = node.id;
     state.path = [];
     redraw();
-    detailsPanel(panel, node, { asOf: p.asOf, onExpand: () => toggle(node, "expand"), onCollapse: () => toggle(node, "collapse") });
+    showDetails(node);
+  }
+
+  function showDetails(node) {
+    const actions = p.columns ? {} : { onExpand: () => toggle(node, "expand"), onCollapse: () => toggle(node, "collapse") };
+    detailsPanel(panel, node, { asOf: p.asOf, ...actions });
   }
 
   async function toggle(node, how) {
@@ -144,7 +149,10 @@ export function lineageView(main, params) {
       if (p.columns) {
         const answer = await api.columnLineage(baseId(p.nodeId), p.depth);
         state.graph = columnGraph(answer);
-        state.focus = state.graph.nodes.find((n) => n.id.startsWith(`datasetField:${baseId(p.nodeId).replace(/^dataset:/, "")}:`))?.id || state.graph.nodes[0]?.id;
+        // every column of the dataset is a start: its columns' lineages are separate components
+        const prefix = `datasetField:${baseId(p.nodeId).replace(/^dataset:/, "")}:`;
+        state.starts = state.graph.nodes.filter((n) => n.id.startsWith(prefix) || n.id === p.nodeId).map((n) => n.id);
+        state.focus = state.starts[0] || state.graph.nodes[0]?.id;
         state.truncated = false;
       } else {
         const nodeId = p.version ? `${baseId(p.nodeId)}#${p.version}` : p.nodeId;
@@ -166,7 +174,7 @@ export function lineageView(main, params) {
     redraw();
     const focusNode = state.graph.nodes.find((n) => n.id === state.focus);
     if (focusNode) {
-      detailsPanel(panel, focusNode, { asOf: p.asOf, onExpand: () => toggle(focusNode, "expand"), onCollapse: () => toggle(focusNode, "collapse") });
+      showDetails(focusNode);
       if (focusNode.kind === "model" && !p.columns) fillVersions(focusNode);
     }
   }
