@@ -80,8 +80,10 @@ def medium_database(work: Path) -> str:
 
 def measure_view(
     base: str, node_id: str, drawn: str, repeat: int, *, load_demo: bool = False
-) -> tuple[list[float], list[float]]:
-    """(view times, API times): navigation -> ``drawn`` selector present; the bare API call."""
+) -> tuple[list[float], list[float], list[float]]:
+    """(drawn, walls, API times): navigation start -> graph drawn (the page's ``performance``
+    mark, once ``drawn`` is on the page); Playwright's ``goto`` until ``drawn`` is found (adds its
+    own round trips and polling); the bare API call the view makes, from Python."""
     from playwright.sync_api import sync_playwright
 
     if load_demo:
@@ -103,23 +105,30 @@ def measure_view(
         page.goto(url)
         page.wait_for_selector(drawn, timeout=60_000)  # warm: browser cache, collector caches
 
+        drawn_at: list[float] = []
+
         def view() -> None:
             page.goto("about:blank")
             page.goto(url)
             page.wait_for_selector(drawn, timeout=60_000)
+            # The page's own clock: navigation start -> the graph component's User Timing mark.
+            mark = 'performance.getEntriesByName("mllineage:graph-drawn")[0].startTime'
+            drawn_at.append(page.evaluate(mark) / 1000)
 
-        views = timed(view, repeat)
+        walls = timed(view, repeat)
         browser.close()
-    return views, api
+    return drawn_at, walls, api
 
 
-def report(name: str, views: list[float], api: list[float], target: float) -> None:
-    view, call = statistics.median(views), statistics.median(api)
-    verdict = "met" if view < target else "MISSED"
+def report(
+    name: str, views: list[float], walls: list[float], api: list[float], target: float
+) -> None:
+    view, wall, call = (statistics.median(x) * 1000 for x in (views, walls, api))
+    verdict = "met" if max(views) < target else "MISSED"
     print(
-        f"{name}: view drawn p50 {view * 1000:.0f} ms (max {max(views) * 1000:.0f} ms), "
-        f"its API call p50 {call * 1000:.0f} ms, view/API {view / call:.1f}x; "
-        f"target < {target:.0f} s: {verdict}"
+        f"{name}: graph drawn {view:.0f} ms after navigation (p50; max {max(views) * 1000:.0f} ms;"
+        f" Playwright goto -> found p50 {wall:.0f} ms), its API call p50 {call:.0f} ms,"
+        f" drawn/API {view / call:.1f}x; target < {target:.0f} s: {verdict}"
     )
 
 
@@ -141,14 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         with collector_server(
             f"sqlite:///{work / 'demo.db'}", workers=1, log=work / "demo.log"
         ) as s:
-            views, api = measure_view(
+            timings = measure_view(
                 s.base_url, DEMO_MODEL, "g.node[data-kind=endpoint]", args.repeat, load_demo=True
             )
-        report("demo model lineage", views, api, 1.0)
+        report("demo model lineage", *timings, 1.0)
         medium = args.medium_db or medium_database(work)
         with collector_server(medium, workers=1, log=work / "medium.log") as s:
-            views, api = measure_view(s.base_url, HUB, "g.node.kind-more", args.repeat)
-        report(f"medium hub lineage (depth {DEPTH}, fan-out collapsed)", views, api, 2.0)
+            timings = measure_view(s.base_url, HUB, "g.node.kind-more", args.repeat)
+        report(f"medium hub lineage (depth {DEPTH}, fan-out collapsed)", *timings, 2.0)
     return 0
 
 

@@ -82,7 +82,7 @@ export function lineageView(main, params) {
     const expandable = new Set([...state.collapsed, ...state.frontier]);
     graphView.draw(view, { focus: state.starts || state.focus, selected: state.selected, path: state.path, collapsed: expandable });
     const hidden = view.more.reduce((n, m) => n + m.items.length, 0);
-    mount(status, `${view.nodes.length} nodes drawn`, hidden ? `, ${hidden} behind "+N more"` : "", state.truncated ? " — the node cap stopped the walk (truncated)" : "", p.asOf ? ` — as of ${p.asOf}` : "", p.version ? ` — pinned to version ${p.version}` : "");
+    mount(status, `${view.nodes.length} node${view.nodes.length === 1 ? "" : "s"} drawn`, hidden ? `, ${hidden} behind "+N more"` : "", state.truncated ? " — the node cap stopped the walk (truncated)" : "", p.asOf ? ` — as of ${p.asOf}` : "", p.version ? ` — pinned to version ${p.version}` : "");
     if (state.path.length) status.append(" — path: ", h("span", { class: "path-text" }, state.path.map((id) => state.graph.nodes.find((n) => n.id === id)?.name || id).join(" → ")), " ", h("button", { type: "button", onclick: () => { state.path = []; redraw(); } }, "Clear path"));
   }
 
@@ -134,7 +134,7 @@ export function lineageView(main, params) {
     const fill = () => {
       const q = filter.value.toLowerCase();
       const items = group.items.filter((n) => n.name.toLowerCase().includes(q) || n.namespace.toLowerCase().includes(q));
-      mount(list, items.slice(0, 200).map((n) => h("li", {}, kindChip(n.kind), " ", h("button", { type: "button", class: "linkish", onclick: () => { state.revealed.add(n.id); moreDialog.close(); redraw(); } }, n.name), h("span", { class: "muted" }, ` ${n.namespace}`), " ", h("a", { href: href("/ui/lineage", { nodeId: n.id }), "data-link": true, onclick: () => moreDialog.close() }, "focus"))), items.length > 200 ? h("li", { class: "muted" }, `${items.length - 200} more: refine the filter`) : null);
+      mount(list, items.slice(0, 200).map((n) => h("li", {}, kindChip(n.kind), " ", h("button", { type: "button", class: "linkish", title: "Show it in the graph", onclick: () => { state.revealed.add(n.id); moreDialog.close(); redraw(); } }, n.name), h("span", { class: "muted" }, ` ${n.namespace}`), " ", h("a", { href: href("/ui/lineage", { nodeId: n.id }), "data-link": true, title: "Explore its lineage", onclick: () => moreDialog.close() }, "focus"))), items.length > 200 ? h("li", { class: "muted" }, `${items.length - 200} more: refine the filter`) : null);
     };
     filter.addEventListener("input", fill);
     fill();
