@@ -67,6 +67,7 @@ def test_lineage_of_the_model_shows_its_feature_groups_and_endpoint(
     endpoint.click()  # details of the endpoint: which model version it serves
     expect(page.locator(".details h2")).to_have_text("churn-classifier-prod")
     expect(page.locator(".details")).to_contain_text("serves model version")
+    page.get_by_role("button", name="Fit to view").click()  # the whole chain in view
     node(page, "support.tickets").click(modifiers=["Shift"])  # path between the two
     expect(page.locator("g.node.on-path")).to_have_count(9)
     expect(page.locator("path.edge.lit")).to_have_count(8)

@@ -75,7 +75,8 @@ export function visibleGraph(graph, { focus, collapsed, revealed, limit = FAN_OU
   return { nodes, edges: [...edges, ...moreEdges], more };
 }
 
-/** Node ids on a path from a to b: downstream first, then upstream, then ignoring direction. */
+/** Node ids on a path between a and b in data-flow order: a downstream path from a to b, else
+ * one from b to a, else one ignoring direction (from a). */
 export function pathBetween(edges, a, b) {
   const { out, inn } = adjacency(edges);
   const both = new Map();
@@ -89,7 +90,7 @@ export function pathBetween(edges, a, b) {
       if (id === b) {
         const path = [];
         for (let at = b; at !== null; at = parent.get(at)) path.unshift(at);
-        return path;
+        return next === inn ? path.reverse() : path;
       }
       for (const n of next.get(id) || []) {
         if (!parent.has(n)) {
