@@ -32,7 +32,12 @@ def get_overview(
 @router.get("/search", response_model=schemas.NodeSearch)
 def search_nodes(
     request: Request,
-    q: Annotated[str, Query(min_length=1, description="Substring of the name or namespace")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=1, description="Substring of the name or namespace; % and _ are wildcards"
+        ),
+    ],
     kinds: Annotated[
         str | None,
         Query(description="Comma-separated kinds: dataset,feature_group,model,endpoint,job"),

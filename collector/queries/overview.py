@@ -126,7 +126,8 @@ def search_nodes(
     conn: Connection, *, q: str, kinds: frozenset[str] | None, limit: int, offset: int
 ) -> NodeSearch:
     """Datasets (with their kind) and jobs whose name or namespace contains ``q``
-    (case-insensitive), optionally only ``kinds``; ordered by name, then namespace and type."""
+    (case-insensitive; ``%`` and ``_`` are wildcards, as in ``/search``), optionally only
+    ``kinds``; ordered by name, then namespace and type."""
     pattern = f"%{q}%"
     parts = []
     if kinds is None or kinds - {"job"}:

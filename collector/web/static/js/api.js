@@ -85,6 +85,7 @@ export const api = {
   search: (q, kinds, limit = 20) => get("/ml/search", { q, kinds, limit }),
   lineage: (p) => get("/ml/lineage", p),
   modelLineage: (p) => get("/ml/model-lineage", p),
+  audit: (p) => get("/ml/audit", p),
   impact: (p) => get("/ml/impact", p),
   tagged: (p) => get("/ml/governance/tagged", p),
   featureLineage: (p) => get("/ml/feature-lineage", p),

@@ -249,18 +249,20 @@ export class GraphView {
           "aria-pressed": node.id === selected ? "true" : "false",
           dataset: { nodeId: node.id, kind, name: node.type === "datasetField" ? `${node.name}.${node.field}` : node.name },
         },
-        s("title", {}, `${node.id}\n(${kindTitle(kind)}; Enter: details, Shift+Enter: path, E/C: expand/collapse)`),
+        s("title", {}, `${node.id}\n(${kindTitle(kind)}; Enter: details, Shift+Enter or Shift+click: path to the selected node, E/C: expand/collapse)`),
         nodeShape(kind, NODE_W, NODE_H),
         kindIcon(kind, 12, NODE_H / 2 - 8),
         s("text", { class: "label", x: 36, y: 21 }, name),
         s("text", { class: "sub", x: 36, y: 37 }, subtitle(node, kind)),
-        s(
-          "g",
-          { class: "toggle", transform: `translate(${NODE_W - 22},${NODE_H / 2 - 8})`, dataset: { action: "toggle" } },
-          s("title", {}, collapsed.has(node.id) ? "Expand neighbours" : "Collapse / expand neighbours"),
-          s("rect", { width: 16, height: 16, rx: 3 }),
-          s("path", { d: collapsed.has(node.id) ? "M4 8h8M8 4v8" : "M4 8h8" }),
-        ),
+        this.onToggle
+          ? s(
+              "g",
+              { class: "toggle", transform: `translate(${NODE_W - 22},${NODE_H / 2 - 8})`, dataset: { action: "toggle" } },
+              s("title", {}, collapsed.has(node.id) ? "Expand neighbours" : "Collapse neighbours"),
+              s("rect", { width: 16, height: 16, rx: 3 }),
+              s("path", { d: collapsed.has(node.id) ? "M4 8h8M8 4v8" : "M4 8h8" }),
+            )
+          : null,
       );
       el.addEventListener("click", (event) => {
         if (event.target.closest("[data-action=toggle]")) this.onToggle?.(node);
@@ -297,7 +299,8 @@ export class GraphView {
       nodes.append(el);
     }
     this.layer.replaceChildren(edges, nodes);
-    for (const text of nodes.querySelectorAll("g.node:not(.kind-more) text")) fitText(text, NODE_W - 36 - 28);
+    const room = NODE_W - 36 - (this.onToggle ? 28 : 10);
+    for (const text of nodes.querySelectorAll("g.node:not(.kind-more) text")) fitText(text, room);
     this.positions = new Map(view.nodes.map((n) => [n.id, g.node(n.id)]));
     performance.mark("mllineage:graph-drawn"); // User Timing: what bench/ui.py reads
     if (!this.placed) {

@@ -1,5 +1,6 @@
-// /ui/model?nodeId= — a model's versions timeline with metrics, each version's training run and
-// pinned inputs, which endpoints serve which version, and a comparison of two versions' inputs.
+// /ui/model?nodeId= — a model's versions timeline with metrics, each version's training run
+// (parameters, code, owners: the audit record) and pinned inputs, which endpoints serve which
+// version, and a comparison of two versions' inputs.
 
 import { api } from "../api.js";
 import { badge, empty, failure, h, link, loading, mount, table, time } from "../dom.js";
@@ -30,8 +31,11 @@ export function modelView(main, params) {
       const first = newest.rows.find((r) => r.direction === "self");
       if (!first) throw new Error(`${nodeId} has no model version`);
       const versions = (await api.datasetVersions(first.namespace, first.name, 50)).versions;
-      const chains = await Promise.all(versions.map((v) => api.modelLineage({ nodeId, version: v.version, depth: 8 })));
-      const rows = versions.map((v, i) => ({ version: v, chain: chains[i] }));
+      const [chains, audits] = await Promise.all([
+        Promise.all(versions.map((v) => api.modelLineage({ nodeId, version: v.version, depth: 8 }))),
+        Promise.all(versions.map((v) => api.audit({ nodeId, version: v.version }))),
+      ]);
+      const rows = versions.map((v, i) => ({ version: v, chain: chains[i], audit: audits[i].rows[0] }));
       mount(body, timeline(rows), compare(rows));
     } catch (error) {
       mount(body, failure(error));
@@ -47,17 +51,21 @@ export function modelView(main, params) {
       h(
         "ol",
         { class: "timeline" },
-        rows.map(({ version, chain }) => {
+        rows.map(({ version, chain, audit }) => {
           const facet = version.facets?.mllineage_model || {};
           const run = version.createdByRun;
-          const metrics = { ...(run?.facets?.mllineage_training?.metrics || {}), ...(facet.metrics || {}) };
+          const metrics = { ...(audit?.metrics || {}), ...(facet.metrics || {}) };
+          const code = audit?.code_location;
           return h(
             "li",
             { class: "version", dataset: { version: version.version } },
             h("h3", {}, `v${version.version}`, " ", h("span", { class: "muted" }, time(version.createdAt)), " ", link(href("/ui/lineage", { nodeId, version: version.version }), "lineage of this version")),
             h("p", {}, "metrics: ", Object.entries(metrics).map(([k, v]) => badge(`${k} ${v}`, "metric"))),
             run ? h("p", {}, "trained by run ", h("code", {}, run.id), ` (${run.state}) of `, h("code", {}, run.jobVersion?.name || "?")) : null,
-            h("h4", {}, "Pinned inputs"),
+            audit ? h("p", {}, "parameters: ", Object.entries(audit.parameters).map(([k, v]) => badge(`${k}=${typeof v === "object" ? JSON.stringify(v) : v}`, "metric"))) : null,
+            code ? h("p", {}, "code: ", code.url ? h("a", { href: code.url, rel: "noopener" }, code.path || code.url) : code.path || "?", code.version ? ` @ ${code.version}` : "") : null,
+            audit ? h("p", {}, "owners: ", audit.owners.length ? audit.owners.map((o) => badge(o, "owner")) : "–", ` · ${audit.events.length} raw events (audit record)`) : null,
+            h("h4", {}, "Pinned upstream: the dataset versions it was built from"),
             table(["kind", "dataset", "version"], inputsOf(chain).map((r) => [kindChip(r.kind), link(href("/ui/lineage", { nodeId: r.node_id.split("#")[0] }), r.name), h("code", {}, (r.version || "–").slice(0, 13))])),
             h("h4", {}, "Served by"),
             servedBy(chain).length ? h("ul", {}, servedBy(chain).map((r) => h("li", {}, kindChip("endpoint"), " ", link(href("/ui/lineage", { nodeId: r.node_id.split("#")[0] }), r.name), ` serves v${version.version}`))) : empty("No endpoint serves this version."),
