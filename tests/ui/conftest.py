@@ -61,6 +61,35 @@ def keyed_server(demo_server: str, demo_database: str) -> Iterator[str]:
         yield url
 
 
+HUB_READERS = 40
+
+
+@pytest.fixture(scope="session")
+def hub_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A collector whose one table is read by ``HUB_READERS`` jobs (a fan-out to collapse)."""
+    from tests.collector.events import dataset, run_event
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('hub') / 'hub.db'}"
+    engine = make_engine(url, pool_size=2)
+    upgrade(engine)
+    engine.dispose()
+    hub = dataset("postgres://warehouse:5432", "public.customers")
+    events = [
+        run_event(
+            "COMPLETE",
+            i,
+            job=("spark", f"reader_{i:03d}"),
+            inputs=[hub],
+            outputs=[dataset("s3://features", f"reader_{i:03d}_out")],
+        )
+        for i in range(HUB_READERS)
+    ]
+    with running_server(create_app(Settings(database_url=url))) as base:
+        with LineageClient(base) as client:
+            client.post_events(events)
+        yield base
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():

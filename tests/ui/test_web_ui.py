@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from mllineage.client.demo import BEFORE_RETRAINING, NODES
-from tests.ui.conftest import API_KEY, Console, screenshot
+from tests.ui.conftest import API_KEY, HUB_READERS, Console, screenshot
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -175,3 +175,23 @@ def test_with_api_keys_a_401_asks_for_a_key_and_the_view_carries_on(
     page.goto(url(keyed_server, "/"))  # the key is kept for the session
     expect(page.locator(".kind-counts")).to_contain_text("Endpoint")
     expect(dialog).to_be_hidden()
+
+
+def test_a_wide_fan_out_collapses_into_a_searchable_more_node(page: Page, hub_server: str) -> None:
+    page.goto(
+        url(hub_server, "/ui/lineage", nodeId="dataset:postgres://warehouse:5432:public.customers")
+    )
+    more = page.locator("g.node.kind-more")
+    expect(more.locator("text.label")).to_have_text(f"+{HUB_READERS} more")
+    assert drawn_labels(page) == {"public.customers"}, "the readers wait behind +N more"
+
+    more.focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Collapsed neighbours")
+    dialog.get_by_role("searchbox", name="Filter neighbours").fill("reader_017")
+    expect(dialog.locator(".more-items li")).to_have_count(1)
+    dialog.get_by_role("button", name="reader_017").click()
+    expect(node(page, "reader_017")).to_have_count(1)
+    expect(node(page, "reader_017_out")).to_have_count(1)
+    expect(more.locator("text.label")).to_have_text(f"+{HUB_READERS - 1} more")
+    screenshot(page, "fan-out")

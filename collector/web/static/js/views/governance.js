@@ -38,7 +38,6 @@ export function governanceView(main, params) {
     for (const other of main.querySelectorAll("tr.chosen")) other.classList.remove("chosen");
     tr.classList.add("chosen");
     mount(evidence, h("p", {}, row.path.map((id) => answer.graph.nodes.find((n) => n.id === id)?.name || id).join(" → ")), graphView.element);
-    graphView.placed = false;
     const sub = pathsGraph(answer.graph, [row.path]);
     graphView.draw({ nodes: sub.nodes, edges: sub.edges, more: [] }, { focus: row.node_id, path: row.path });
   }
