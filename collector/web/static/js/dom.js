@@ -87,3 +87,8 @@ export function table(columns, rows, attrs = {}) {
 export function badge(text, cls = "") {
   return h("span", { class: `badge ${cls}`.trim() }, text);
 }
+
+/** url if it is an http(s) URL, else null: links made from event data never run script. */
+export function safeUrl(url) {
+  return typeof url === "string" && /^https?:\/\//i.test(url) ? url : null;
+}

@@ -3,7 +3,7 @@
 // version, and a comparison of two versions' inputs.
 
 import { api } from "../api.js";
-import { badge, empty, failure, h, link, loading, mount, table, time } from "../dom.js";
+import { badge, empty, failure, h, link, loading, mount, safeUrl, table, time } from "../dom.js";
 import { href } from "../router.js";
 import { baseId, kindChip } from "./common.js";
 
@@ -63,7 +63,7 @@ export function modelView(main, params) {
             h("p", {}, "metrics: ", Object.entries(metrics).map(([k, v]) => badge(`${k} ${v}`, "metric"))),
             run ? h("p", {}, "trained by run ", h("code", {}, run.id), ` (${run.state}) of `, h("code", {}, run.jobVersion?.name || "?")) : null,
             audit ? h("p", {}, "parameters: ", Object.entries(audit.parameters).map(([k, v]) => badge(`${k}=${typeof v === "object" ? JSON.stringify(v) : v}`, "metric"))) : null,
-            code ? h("p", {}, "code: ", code.url ? h("a", { href: code.url, rel: "noopener" }, code.path || code.url) : code.path || "?", code.version ? ` @ ${code.version}` : "") : null,
+            code ? h("p", {}, "code: ", safeUrl(code.url) ? h("a", { href: safeUrl(code.url), rel: "noopener noreferrer" }, code.path || code.url) : code.path || code.url || "?", code.version ? ` @ ${code.version}` : "") : null,
             audit ? h("p", {}, "owners: ", audit.owners.length ? audit.owners.map((o) => badge(o, "owner")) : "–", ` · ${audit.events.length} raw events (audit record)`) : null,
             h("h4", {}, "Pinned upstream: the dataset versions it was built from"),
             table(["kind", "dataset", "version"], inputsOf(chain).map((r) => [kindChip(r.kind), link(href("/ui/lineage", { nodeId: r.node_id.split("#")[0] }), r.name), h("code", {}, (r.version || "–").slice(0, 13))])),
