@@ -1,6 +1,6 @@
 // Every call the UI makes to the collector's public HTTP API lives here (the same /api/v1
-// answers a script gets). With API keys on, a 401 asks for a key (kept in session storage) and
-// retries the call with it.
+// answers a script gets). With API keys on, a 401 (or a 403: the key lacks the read scope) asks
+// for a key (kept in session storage) and retries the call with it.
 
 const KEY_STORAGE = "mllineage.apiKey";
 
@@ -59,14 +59,14 @@ export async function get(path, params) {
     } catch (error) {
       throw new ApiError(0, `The collector did not answer (${error.message}).`);
     }
-    if (response.status === 401) {
+    if (response.status === 401 || (response.status === 403 && key)) {
       const body = await response.json().catch(() => ({}));
       if (key) sessionStorage.removeItem(KEY_STORAGE);
       const reason = key
-        ? `That key was refused (${body.error || "unknown key"}). Enter another.`
+        ? `That key was refused (${body.error || "unknown key"}). Enter one with the read scope.`
         : "This collector asks for an API key with the read scope.";
       if (await askForKey(reason)) continue;
-      throw new ApiError(401, "An API key is needed to read lineage.");
+      throw new ApiError(response.status, "An API key with the read scope is needed to read lineage.");
     }
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));

@@ -128,15 +128,10 @@ function fitText(text, maxWidth) {
   if (text.getComputedTextLength() <= maxWidth) return;
   const fromFront = text.classList.contains("label");
   const cut = (n) => (fromFront ? `…${full.slice(full.length - n)}` : `${full.slice(0, n)}…`);
-  let lo = 1;
-  let hi = full.length - 1;
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    text.textContent = cut(mid);
-    if (text.getComputedTextLength() <= maxWidth) lo = mid;
-    else hi = mid - 1;
-  }
-  text.textContent = cut(lo);
+  // Guess from the average glyph width, then step down: usually one or two measurements.
+  let n = Math.floor((full.length * maxWidth) / text.getComputedTextLength());
+  text.textContent = cut(n);
+  while (n > 1 && text.getComputedTextLength() > maxWidth) text.textContent = cut(--n);
 }
 
 function edgePath(points) {
@@ -249,7 +244,7 @@ export class GraphView {
           "aria-pressed": node.id === selected ? "true" : "false",
           dataset: { nodeId: node.id, kind, name: node.type === "datasetField" ? `${node.name}.${node.field}` : node.name },
         },
-        s("title", {}, `${node.id}\n(${kindTitle(kind)}; Enter: details, Shift+Enter or Shift+click: path to the selected node, E/C: expand/collapse)`),
+        s("title", {}, `${node.id}\n(${kindTitle(kind)}; Enter: details, Shift+Enter or Shift+click: path to the selected node, E/C: expand/collapse, arrows: move, +/-/0: zoom)`),
         nodeShape(kind, NODE_W, NODE_H),
         kindIcon(kind, 12, NODE_H / 2 - 8),
         s("text", { class: "label", x: 36, y: 21 }, name),
@@ -319,6 +314,12 @@ export class GraphView {
       this.onSelect?.(node, event);
     } else if (event.key === "e" || event.key === "c") {
       this.onToggle?.(node, event.key === "e" ? "expand" : "collapse");
+    } else if (event.key === "+" || event.key === "=") {
+      this.zoomBy(1.25);
+    } else if (event.key === "-") {
+      this.zoomBy(0.8);
+    } else if (event.key === "0") {
+      this.fit();
     } else if (event.key.startsWith("Arrow")) {
       event.preventDefault();
       this.moveFocus(event.currentTarget, event.key);
