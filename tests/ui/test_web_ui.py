@@ -98,14 +98,19 @@ def test_expanding_and_collapsing_a_node(page: Page, demo_server: str) -> None:
 def test_as_of_before_the_retraining_shows_v1_inputs_after_shows_v2(
     page: Page, demo_server: str
 ) -> None:
-    page.goto(url(demo_server, "/ui/lineage", nodeId=MODEL, direction="upstream", asOf=BEFORE))
+    page.goto(url(demo_server, "/ui/lineage", nodeId=MODEL, asOf=BEFORE))
     expect(node(page, "customer_profile")).to_have_count(1)
+    expect(node(page, "models/churn-classifier").locator("text.sub")).to_have_text("model · v1")
+    expect(node(page, "churn-classifier-prod").locator("text.sub")).to_have_text(
+        "endpoint · serves v1"
+    )
     labels = drawn_labels(page)
     assert "support_signals" not in labels
     assert "engagement" in labels
 
     page.goto(url(demo_server, "/ui/lineage", nodeId=MODEL, direction="upstream", asOf=AFTER))
     expect(node(page, "support_signals")).to_have_count(1)
+    expect(node(page, "models/churn-classifier").locator("text.sub")).to_have_text("model · v2")
     assert "customer_profile" not in drawn_labels(page)
 
     page.get_by_label("Model version").select_option("1")  # version pinning redraws v1's chain

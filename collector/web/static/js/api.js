@@ -84,6 +84,7 @@ export const api = {
   overview: () => get("/ml/overview", { failedLimit: 10 }),
   search: (q, kinds, limit = 20) => get("/ml/search", { q, kinds, limit }),
   lineage: (p) => get("/ml/lineage", p),
+  models: (p) => get("/ml/models", p),
   modelLineage: (p) => get("/ml/model-lineage", p),
   audit: (p) => get("/ml/audit", p),
   impact: (p) => get("/ml/impact", p),

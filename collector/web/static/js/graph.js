@@ -108,8 +108,9 @@ function shortName(node) {
   return node.name;
 }
 
-function subtitle(node, kind) {
+function subtitle(node, kind, note) {
   const label = KINDS[kind]?.label || kind;
+  if (note) return `${label} · ${note}`;
   if (node.version && node.type === "dataset") {
     const v = node.version.length > 12 ? `${node.version.slice(0, 8)}…` : node.version;
     return `${label} · v${v}`;
@@ -201,8 +202,9 @@ export class GraphView {
     );
   }
 
-  /** Lay out and draw; options: {focus (id or ids), selected, path: [ids], collapsed: Set}. */
-  draw(view, { focus, selected, path = [], collapsed = new Set() }) {
+  /** Lay out and draw; options: {focus (id or ids), selected, path: [ids], collapsed: Set,
+   * notes: Map(id -> text shown after the kind, such as a model's version)}. */
+  draw(view, { focus, selected, path = [], collapsed = new Set(), notes = new Map() }) {
     const kinds = displayKinds(view.nodes, view.edges);
     const g = new dagre.graphlib.Graph();
     g.setGraph({ rankdir: "LR", nodesep: 14, ranksep: 44, marginx: 20, marginy: 20 });
@@ -248,7 +250,7 @@ export class GraphView {
         nodeShape(kind, NODE_W, NODE_H),
         kindIcon(kind, 12, NODE_H / 2 - 8),
         s("text", { class: "label", x: 36, y: 21 }, name),
-        s("text", { class: "sub", x: 36, y: 37 }, subtitle(node, kind)),
+        s("text", { class: "sub", x: 36, y: 37 }, subtitle(node, kind, notes.get(node.id))),
         this.onToggle
           ? s(
               "g",

@@ -149,7 +149,7 @@ async function runDetails(node) {
 }
 
 /** Fill panel with the details of node (a graph node: {id, type, namespace, name, kind, version}). */
-export async function detailsPanel(panel, node, { onExpand, onCollapse } = {}) {
+export async function detailsPanel(panel, node, { asOf, onExpand, onCollapse } = {}) {
   const body = h("div", {}, loading("Loading details…"));
   const title = node.type === "datasetField" ? `${node.name}.${node.field}` : node.name;
   mount(
@@ -157,6 +157,7 @@ export async function detailsPanel(panel, node, { onExpand, onCollapse } = {}) {
     h("h2", {}, title),
     h("p", {}, kindChip(node.kind === "dataset" ? "dataset" : node.kind), node.version ? ` version ${node.version}` : "", " ", h("span", { class: "muted" }, node.namespace)),
     h("p", {}, viewLinks(node.id, node.kind)),
+    asOf ? h("p", { class: "hint" }, `The graph is as of ${asOf}; these details are the latest known.`) : null,
     onExpand ? h("p", { class: "actions" }, h("button", { type: "button", onclick: onExpand }, "Expand neighbours"), " ", h("button", { type: "button", onclick: onCollapse }, "Collapse neighbours")) : null,
     body,
   );

@@ -45,7 +45,7 @@ function frontierOf(answer, depth) {
 export function lineageView(main, params) {
   const p = readParams(params);
   const go = (changes) => navigate(href("/ui/lineage", { ...p, ...changes, depth: changes.depth ?? (p.depth === DEFAULT_DEPTH ? "" : p.depth), columns: changes.columns ?? p.columns }));
-  const state = { graph: null, focus: null, selected: null, path: [], collapsed: new Set(), revealed: new Set(), frontier: new Set(), more: null };
+  const state = { graph: null, focus: null, selected: null, path: [], collapsed: new Set(), revealed: new Set(), frontier: new Set(), notes: new Map() };
 
   const status = h("p", { class: "status", role: "status" });
   const panel = h("aside", { class: "details", "aria-label": "Details" }, h("p", { class: "hint" }, "Select a node to see its details. Shift+click a second node to light the path between them."));
@@ -80,7 +80,7 @@ export function lineageView(main, params) {
     const view = visibleGraph(state.graph, { focus: state.starts || state.focus, collapsed: state.collapsed, revealed: state.revealed });
     state.view = view;
     const expandable = new Set([...state.collapsed, ...state.frontier]);
-    graphView.draw(view, { focus: state.starts || state.focus, selected: state.selected, path: state.path, collapsed: expandable });
+    graphView.draw(view, { focus: state.starts || state.focus, selected: state.selected, path: state.path, collapsed: expandable, notes: state.notes });
     const hidden = view.more.reduce((n, m) => n + m.items.length, 0);
     mount(status, `${view.nodes.length} node${view.nodes.length === 1 ? "" : "s"} drawn`, hidden ? `, ${hidden} behind "+N more"` : "", state.truncated ? " — the node cap stopped the walk (truncated)" : "", p.asOf ? ` — as of ${p.asOf}` : "", p.version ? ` — pinned to version ${p.version}` : "");
     if (state.path.length) status.append(" — path: ", h("span", { class: "path-text" }, state.path.map((id) => state.graph.nodes.find((n) => n.id === id)?.name || id).join(" → ")), " ", h("button", { type: "button", onclick: () => { state.path = []; redraw(); } }, "Clear path"));
@@ -173,9 +173,32 @@ export function lineageView(main, params) {
     state.selected = state.focus;
     redraw();
     const focusNode = state.graph.nodes.find((n) => n.id === state.focus);
+    if (!p.columns && !p.version) noteVersions();
     if (focusNode) {
       showDetails(focusNode);
       if (focusNode.kind === "model" && !p.columns) fillVersions(focusNode);
+    }
+  }
+
+  /** Each model's version and the version each endpoint serves (as of asOf), from /ml/models:
+   * asked from the focus, or for a model in focus from the job that produced it. */
+  async function noteVersions() {
+    let from = state.focus;
+    let direction = "both";
+    if (state.graph.nodes.find((n) => n.id === state.focus)?.kind === "model") {
+      from = state.graph.edges.find((e) => e.destination === state.focus)?.origin;
+      direction = "downstream";
+    }
+    if (!from) return;
+    try {
+      const answer = await api.models({ nodeId: from, direction, depth: p.depth, asOf: p.asOf });
+      for (const row of answer.rows) {
+        if (row.current_version) state.notes.set(row.node_id, `v${row.current_version}`);
+        for (const e of row.endpoints) if (e.model_version) state.notes.set(e.node_id, `serves v${e.model_version}`);
+      }
+      redraw();
+    } catch {
+      // the graph stands without the version notes
     }
   }
 
