@@ -173,7 +173,8 @@ export function lineageView(main, params) {
     state.selected = state.focus;
     redraw();
     const focusNode = state.graph.nodes.find((n) => n.id === state.focus);
-    if (!p.columns && !p.version) noteVersions();
+    const drawsModels = state.view.nodes.some((n) => n.kind === "model" || n.kind === "endpoint");
+    if (!p.columns && !p.version && drawsModels) noteVersions();
     if (focusNode) {
       showDetails(focusNode);
       if (focusNode.kind === "model" && !p.columns) fillVersions(focusNode);
