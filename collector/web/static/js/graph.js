@@ -119,7 +119,7 @@ function subtitle(node, kind, note) {
     const dataset = node.name.split("/").pop();
     return `${label} of ${dataset}`;
   }
-  return node.type === "run" ? `${label} · ${node.name}` : label;
+  return node.type === "run" ? `${label} ${node.id.slice("run:".length, "run:".length + 8)}` : label;
 }
 
 /** Shorten an SVG text to maxWidth px: a name from the front (its end tells it apart), a
@@ -170,7 +170,10 @@ function nodeShape(kind, w, ht) {
  * callbacks: onSelect(node, event), onMore(moreGroup), onToggle(node).
  */
 export class GraphView {
-  constructor({ onSelect, onMore, onToggle, label = "Lineage graph" }) {
+  /** fitAll: the first view always fits the whole graph (a short evidence path), where the
+   * explorer centres its focus once fitting would make labels unreadable. */
+  constructor({ onSelect, onMore, onToggle, label = "Lineage graph", fitAll = false }) {
+    this.fitAll = fitAll;
     this.onSelect = onSelect;
     this.onMore = onMore;
     this.onToggle = onToggle;
@@ -306,7 +309,7 @@ export class GraphView {
     if (drawnKey !== this.drawnKey) {
       this.drawnKey = drawnKey;
       const first = [...focused].find((id) => this.positions.has(id));
-      requestAnimationFrame(() => this.fit(first));
+      requestAnimationFrame(() => this.fit(this.fitAll ? undefined : first));
     }
   }
 

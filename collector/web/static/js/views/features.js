@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { empty, failure, h, link, loading, mount, table } from "../dom.js";
 import { GraphView, visibleGraph } from "../graph.js";
 import { href, navigate } from "../router.js";
-import { kindChip } from "./common.js";
+import { fromLocalInput, kindChip, toLocalInput } from "./common.js";
 
 const ROLE_TITLES = { feature: "The feature", source: "Source columns behind it", upstream: "Other upstream columns", downstream: "Columns derived from it", consumer: "Models using it" };
 
@@ -15,7 +15,19 @@ export function featuresView(main, params) {
   const body = h("div", {}, loading("Loading feature lineage…"));
   const input = h("input", { name: "nodeId", value: nodeId, size: 70, placeholder: "datasetField:<namespace>:<dataset>:<column>", "aria-label": "Feature column node id" });
   main.append(
-    h("section", {}, h("h1", {}, "Feature lineage"), h("form", { class: "controls", onsubmit: (e) => { e.preventDefault(); navigate(href("/ui/features", { nodeId: input.value, asOf })); } }, input, h("button", { type: "submit" }, "Show")), body),
+    h(
+      "section",
+      {},
+      h("h1", {}, "Feature lineage"),
+      h(
+        "form",
+        { class: "controls", onsubmit: (e) => { e.preventDefault(); navigate(href("/ui/features", { nodeId: input.value, asOf: fromLocalInput(e.target.asOf.value) })); } },
+        input,
+        h("label", {}, "As of (UTC) ", h("input", { type: "datetime-local", name: "asOf", value: toLocalInput(asOf) })),
+        h("button", { type: "submit" }, "Show"),
+      ),
+      body,
+    ),
   );
   if (!nodeId) {
     mount(body, empty("Enter a feature column (a datasetField: node id), or pick one from a feature group's lineage."));

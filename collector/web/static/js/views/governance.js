@@ -8,6 +8,14 @@ import { GraphView } from "../graph.js";
 import { href, navigate } from "../router.js";
 import { fromLocalInput, kindChip, pathsGraph, toLocalInput } from "./common.js";
 
+/** A model version reads "v1"; another dataset's version (a uuid) is shortened. */
+function versionTag(row) {
+  const version = row.node_id.split("#")[1];
+  if (!version) return null;
+  if (row.kind === "model") return h("span", { class: "version-tag" }, ` v${version}`);
+  return h("span", { class: "muted", title: version }, ` @${version.slice(0, 8)}`);
+}
+
 export function governanceView(main, params) {
   const tag = params.get("tag") || "pii";
   const asOf = params.get("asOf") || "";
@@ -15,7 +23,7 @@ export function governanceView(main, params) {
   const today = h("div", {}, loading());
   const ever = h("div", {}, loading());
   const evidence = h("div", { class: "evidence" }, h("p", { class: "hint" }, "Click a row to draw its evidence path."));
-  const graphView = new GraphView({ onSelect: (node) => navigate(href("/ui/lineage", { nodeId: node.id.split("#")[0] })), label: "Evidence path" });
+  const graphView = new GraphView({ onSelect: (node) => navigate(href("/ui/lineage", { nodeId: node.id.split("#")[0] })), label: "Evidence path", fitAll: true });
   main.append(
     h(
       "section",
@@ -39,7 +47,9 @@ export function governanceView(main, params) {
     tr.classList.add("chosen");
     mount(evidence, h("p", {}, row.path.map((id) => answer.graph.nodes.find((n) => n.id === id)?.name || id).join(" → ")), graphView.element);
     const sub = pathsGraph(answer.graph, [row.path]);
-    graphView.draw({ nodes: sub.nodes, edges: sub.edges, more: [] }, { focus: row.node_id, path: row.path });
+    const fields = row.tagged_fields.filter(Boolean);
+    const notes = new Map([[row.path[0], `${row.tag_key}${fields.length ? `: ${fields.join(", ")}` : ""}`]]);
+    graphView.draw({ nodes: sub.nodes, edges: sub.edges, more: [] }, { focus: row.node_id, path: row.path, notes });
   }
 
   function rowsTable(answer, target) {
@@ -53,7 +63,7 @@ export function governanceView(main, params) {
         "tr",
         { tabindex: 0, class: "clickable", dataset: { nodeId: row.node_id } },
         h("td", {}, kindChip(row.kind)),
-        h("td", {}, link(href(row.kind === "model" ? "/ui/model" : "/ui/lineage", { nodeId: row.node_id.split("#")[0] }), row.name), row.node_id.includes("#") ? h("span", { class: "version-tag", title: row.node_id.split("#")[1] }, ` v${row.node_id.split("#")[1].slice(0, 8)}`) : null),
+        h("td", {}, link(href(row.kind === "model" ? "/ui/model" : "/ui/lineage", { nodeId: row.node_id.split("#")[0] }), row.name), versionTag(row)),
         h("td", {}, h("code", {}, row.tagged_node_id.replace(/^dataset:/, ""))),
         h("td", {}, row.tagged_fields.filter(Boolean).map((f) => badge(f, "pii"))),
         h("td", {}, String(row.depth)),

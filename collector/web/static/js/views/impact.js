@@ -5,7 +5,7 @@ import { api } from "../api.js";
 import { badge, empty, failure, h, link, loading, mount, table, time } from "../dom.js";
 import { GraphView, visibleGraph } from "../graph.js";
 import { href, navigate } from "../router.js";
-import { baseId, kindChip } from "./common.js";
+import { baseId, fromLocalInput, kindChip, toLocalInput } from "./common.js";
 
 const PAGE = 50;
 const KIND_ORDER = ["endpoint", "model", "feature_group", "dataset", "job"];
@@ -22,7 +22,8 @@ export function impactView(main, params) {
   const limit = Number(params.get("limit") || PAGE);
   const asOf = params.get("asOf") || "";
   const body = h("div", {}, loading("Loading impact…"));
-  main.append(h("section", {}, h("h1", {}, "Impact of ", h("code", {}, nodeId || "?")), h("p", {}, link(href("/ui/lineage", { nodeId, direction: "downstream" }), "Lineage downstream")), body));
+  const asOfPicker = h("label", {}, "As of (UTC) ", h("input", { type: "datetime-local", name: "asOf", value: toLocalInput(asOf), onchange: (e) => navigate(href("/ui/impact", { nodeId, asOf: fromLocalInput(e.target.value) })) }));
+  main.append(h("section", {}, h("h1", {}, "Impact of ", h("code", {}, nodeId || "?")), h("p", { class: "controls" }, link(href("/ui/lineage", { nodeId, direction: "downstream", asOf }), "Lineage downstream"), asOfPicker), body));
   if (!nodeId) {
     mount(body, empty("Pick a node from the search page."));
     return null;
