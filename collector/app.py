@@ -13,7 +13,7 @@ from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
 from mllineage.collector.api.middleware import RequestIdMiddleware
 from mllineage.collector.api.ui import install_ui
-from mllineage.collector.db.engine import make_engine, make_session_factory
+from mllineage.collector.db.engine import make_engine
 from mllineage.collector.gc_tuning import tune_for_ingestion
 from mllineage.collector.ingest.validate import EventValidator
 from mllineage.collector.ingest.writer import IngestWriter
@@ -53,7 +53,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = make_session_factory(engine)
     app.state.validator = EventValidator(strict=settings.strict_validation)
     app.state.writer = writer
     app.state.keyring = KeyRing(settings.hashed_api_keys())

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
 from mllineage.collector.api.auth import require_scope
 from mllineage.collector.api.reads import NodeIdParam, read_connection
@@ -22,11 +24,11 @@ def get_overview(
     failed_limit: Annotated[
         int, Query(alias="failedLimit", ge=0, le=1_000, description="Failed runs to list.")
     ] = 10,
-) -> schemas.Overview:
+) -> Response:
     """Nodes per kind and the latest failed runs."""
     with read_connection(request) as conn:
         answer = overview.overview(conn, failed_limit=failed_limit)
-    return schemas.Overview.model_validate(answer)
+    return _json(answer)
 
 
 @router.get("/search", response_model=schemas.NodeSearch)
@@ -44,13 +46,13 @@ def search_nodes(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> schemas.NodeSearch:
+) -> Response:
     """Datasets (with their kind) and jobs whose name or namespace contains ``q``."""
     with read_connection(request) as conn:
         answer = overview.search_nodes(
             conn, q=q, kinds=parse_kinds(kinds), limit=limit, offset=offset
         )
-    return schemas.NodeSearch.model_validate(answer)
+    return _json(answer)
 
 
 @router.get("/events", response_model=schemas.NodeEvents)
@@ -58,8 +60,14 @@ def get_node_events(
     request: Request,
     node_id: NodeIdParam,
     limit: Annotated[int, Query(ge=1, le=1_000, description="Events to return.")] = 50,
-) -> schemas.NodeEvents:
+) -> Response:
     """The raw OpenLineage events behind a node, newest first (see ``queries.node_events``)."""
     with read_connection(request) as conn:
         events = node_events.node_events(conn, node_id=node_id, limit=limit)
-    return schemas.NodeEvents(events=events)
+    return _json(schemas.NodeEvents(events=events))
+
+
+def _json(answer: object) -> Response:
+    """The answer (an instance of the declared response model) as JSON; UTC times end in Z."""
+    body = orjson.dumps(answer, option=orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC)
+    return Response(content=body, media_type="application/json")

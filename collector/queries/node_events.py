@@ -16,8 +16,9 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
+from mllineage.collector.db.tables import events_t, run_io_t, versions_t
+from mllineage.collector.queries.membership import member_of
 from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
-from mllineage.collector.queries.tables import events_t, member_of, run_io_t, versions_t
 
 
 def node_events(conn: Connection, *, node_id: str, limit: int) -> list[dict[str, Any]]:

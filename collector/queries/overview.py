@@ -4,62 +4,26 @@ over every node that answers with its kind (the web UI's front page, or any scri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from sqlalchemy import Connection, func, literal, or_, select, union_all
 
-from mllineage.collector.queries.node_ids import dataset_node_id, job_node_id
-from mllineage.collector.queries.tables import (
+from mllineage.collector.db.tables import (
     datasets_t,
     jobs_t,
     namespaces_t,
     run_facets_t,
     runs_t,
 )
+from mllineage.collector.schemas.overview import (
+    FailedRun,
+    KindCount,
+    NodeHit,
+    NodeSearch,
+    Overview,
+)
+from mllineage.schemas.node_ids import dataset_node_id, job_node_id
 
 #: Runs in these states failed (``ABORT`` is a run stopped before it finished).
 FAILED_STATES = ("FAIL", "ABORT")
-
-
-@dataclass(frozen=True, slots=True)
-class KindCount:
-    kind: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class FailedRun:
-    run_id: str
-    job_node_id: str
-    namespace: str
-    job_name: str
-    state: str
-    started_at: datetime | None
-    ended_at: datetime | None
-    error_message: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Overview:
-    counts: list[KindCount]
-    failed_runs: list[FailedRun]
-
-
-@dataclass(frozen=True, slots=True)
-class NodeHit:
-    node_id: str
-    type: str
-    kind: str
-    namespace: str
-    name: str
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class NodeSearch:
-    rows: list[NodeHit]
-    total_count: int
 
 
 def overview(conn: Connection, *, failed_limit: int) -> Overview:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from mllineage.client.demo import NODES, demo_events
 from mllineage.collector.schemas.overview import NodeEvents, NodeSearch, Overview
@@ -44,7 +45,7 @@ def demo(client: TestClient) -> TestClient:
 def test_overview_counts_kinds_and_lists_the_failed_run_with_its_message(demo: TestClient) -> None:
     response = demo.get("/api/v1/ml/overview", params={"failedLimit": 5})
     assert response.status_code == 200, response.text
-    overview = Overview.model_validate(response.json())
+    overview = TypeAdapter(Overview).validate_python(response.json())
     counts = {c.kind: c.count for c in overview.counts}
     assert counts == {"dataset": 7, "endpoint": 1, "feature_group": 3, "job": 9, "model": 1}
     [failed] = overview.failed_runs
@@ -58,7 +59,9 @@ def test_overview_counts_kinds_and_lists_the_failed_run_with_its_message(demo: T
 
 
 def test_search_answers_every_kind_and_filters_by_kind(demo: TestClient) -> None:
-    found = NodeSearch.model_validate(demo.get("/api/v1/ml/search", params={"q": "CHURN"}).json())
+    found = TypeAdapter(NodeSearch).validate_python(
+        demo.get("/api/v1/ml/search", params={"q": "CHURN"}).json()
+    )
     kinds = {hit.node_id: hit.kind for hit in found.rows}
     assert kinds[NODES["model"]] == "model"
     assert kinds[NODES["endpoint"]] == "endpoint"
@@ -86,7 +89,7 @@ def test_events_behind_a_job_a_dataset_a_version_and_a_run(demo: TestClient) -> 
     def events(node_id: str) -> list[dict[str, Any]]:
         response = demo.get("/api/v1/ml/events", params={"nodeId": node_id})
         assert response.status_code == 200, response.text
-        return NodeEvents.model_validate(response.json()).events
+        return TypeAdapter(NodeEvents).validate_python(response.json()).events
 
     job = events("job:etl:refresh_profile")
     assert [e["eventType"] for e in job] == ["FAIL", "START"]
