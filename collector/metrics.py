@@ -3,8 +3,8 @@
 Each app owns its registry (several apps in one process, as in tests, never share counters).
 Request counts and latencies are observed by ``MetricsMiddleware`` per route template (so
 ``/api/v1/namespaces/{namespace}`` is one series, not one per namespace); ingest outcomes by the
-ingest routes; queue depth, database pool use and forwarding backlog, lag and counters are read
-when Prometheus scrapes (``_StateCollector``), so they cost nothing between scrapes.
+ingest routes; queue depth, database pool use, the projection backlog and forwarding backlog,
+lag and counters are read when Prometheus scrapes (``_StateCollector``), so they cost nothing between scrapes.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mllineage.collector.ingest.backlog import projection_backlog
 
 if TYPE_CHECKING:
     from mllineage.collector.forward.service import Forwarder
@@ -91,7 +93,25 @@ class _StateCollector(Collector):
             yield GaugeMetricFamily(
                 "mllineage_db_pool_size", "Connections the pool keeps open.", value=pool.size()
             )
+        yield from self._projection()
         yield from self._forwarding()
+
+    def _projection(self) -> Iterator[Metric]:
+        try:
+            with self.engine.connect() as conn:
+                status = projection_backlog(conn)
+        except DBAPIError:
+            return  # database down: the backlog is unknown
+        yield GaugeMetricFamily(
+            "mllineage_projection_backlog_events",
+            "Acknowledged events not projected into the graph yet.",
+            value=status.pending,
+        )
+        yield GaugeMetricFamily(
+            "mllineage_projection_lag_seconds",
+            "Age of the oldest acknowledged event not projected yet (0 when caught up).",
+            value=status.oldest_age_seconds or 0.0,
+        )
 
     def _forwarding(self) -> Iterator[Metric]:
         if not self.forwarder.workers:

@@ -1,4 +1,5 @@
-"""Liveness (``/health``) and readiness (``/ready``: the database answers; forwarding backlog)."""
+"""Liveness (``/health``) and readiness (``/ready``: the database answers, how far the
+projection lags the raw log, and each forwarding target's backlog) probes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from mllineage.collector.forward.service import Forwarder
+from mllineage.collector.ingest.backlog import BacklogStatus, projection_backlog
 
 router = APIRouter(tags=["health"])
 
@@ -20,13 +22,14 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _ping(engine: Engine) -> str | None:
+def _ping(engine: Engine) -> BacklogStatus | str:
+    """The projection backlog, or why the database does not answer."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1 FROM lineage_events LIMIT 1"))
+            return projection_backlog(conn)
     except DBAPIError as exc:
         return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-    return None
 
 
 def _forwarding(forwarder: Forwarder) -> dict[str, Any]:
@@ -49,10 +52,15 @@ def _forwarding(forwarder: Forwarder) -> dict[str, Any]:
 
 @router.get("/ready")
 async def ready(request: Request) -> JSONResponse:
+    """Ready when the database answers; ``projection`` reports the backlog of acknowledged events
+    not projected yet (``pending``) and the age in seconds of the oldest (``oldest_age_seconds``);
+    ``forwarding`` each target's backlog, lag and errors (a lagging target keeps it ready).
+    """
     problem = await run_in_threadpool(_ping, request.app.state.engine)
-    if problem is None:
+    if isinstance(problem, BacklogStatus):
+        backlog = {"pending": problem.pending, "oldest_age_seconds": problem.oldest_age_seconds}
         forwarding = await run_in_threadpool(_forwarding, request.app.state.forwarder)
-        return JSONResponse({"status": "ready", "forwarding": forwarding})
+        return JSONResponse({"status": "ready", "projection": backlog, "forwarding": forwarding})
     retry_after = str(request.app.state.settings.retry_after_seconds)
     return JSONResponse(
         {"status": "unavailable", "error": problem},

@@ -68,6 +68,8 @@ def test_metrics_count_requests_ingest_outcomes_and_forwarding_lag(
     unauthorised = (("method", "GET"), ("route", "/metrics"), ("status", "401"))
     assert samples[("mllineage_http_requests_total", unauthorised)] == 1
     assert ("mllineage_ingest_queue_depth", ()) in samples
+    assert samples[("mllineage_projection_backlog_events", ())] >= 0
+    assert ("mllineage_projection_lag_seconds", ()) in samples
     assert samples[("mllineage_forward_backlog_events", (("target", "down"),))] == 3
     assert samples[("mllineage_forward_lag_seconds", (("target", "down"),))] > 0
     assert samples[("mllineage_forward_failures_total", (("target", "down"),))] >= 1
