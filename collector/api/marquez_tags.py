@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
 from mllineage.collector.api import marquez_shapes as shapes
 from mllineage.collector.api.auth import key_fingerprint, require_scope
@@ -58,11 +59,21 @@ def get_tag(request: Request, tag: str) -> Tag:
     return Tag(name=tag, description=None)
 
 
+def _target(request: Request, namespace: str, dataset: str) -> tags.TagTarget:
+    with read_connection(request) as conn:
+        return tags.tag_target(conn, namespace, dataset)
+
+
+def _dataset(request: Request, target: tags.TagTarget) -> m.Dataset:
+    with read_connection(request) as conn:
+        return shapes.dataset(catalog.get_dataset(conn, target.namespace, target.name))
+
+
 async def _write(
     request: Request, namespace: str, dataset: str, tag: str, field: str | None, *, add: bool
 ) -> m.Dataset:
-    with read_connection(request) as conn:
-        target = tags.tag_target(conn, namespace, dataset)
+    """Reads (which may wait for the projection) run in the thread pool, off the event loop."""
+    target = await run_in_threadpool(_target, request, namespace, dataset)
     if field is not None and field not in target.fields:
         raise NotFound(f"no field {field!r} in dataset {dataset!r} of namespace {namespace!r}")
     fingerprint = key_fingerprint(request)
@@ -74,8 +85,7 @@ async def _write(
         [outcome] = await writer.submit([validator.validate(event)])
         if isinstance(outcome, Exception):
             raise outcome
-    with read_connection(request) as conn:
-        return shapes.dataset(catalog.get_dataset(conn, target.namespace, target.name))
+    return await run_in_threadpool(_dataset, request, target)
 
 
 @writes.post("/namespaces/{namespace}/datasets/{dataset}/tags/{tag}", response_model=m.Dataset)
