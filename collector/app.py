@@ -8,10 +8,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from mllineage.collector.api import health, ingest, marquez, ml
+from mllineage.collector.api import health, ingest, marquez, ml, overview
 from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
 from mllineage.collector.api.middleware import RequestIdMiddleware
+from mllineage.collector.api.ui import install_ui
 from mllineage.collector.db.engine import make_engine
 from mllineage.collector.gc_tuning import tune_for_ingestion
 from mllineage.collector.ingest.backlog import ReadBarrier
@@ -89,7 +90,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(ml.router)
+    app.include_router(overview.router)
     app.include_router(marquez.router)
+    install_ui(app)
     return app
 
 
