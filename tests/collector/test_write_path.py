@@ -103,6 +103,9 @@ def test_a_paused_projection_makes_reads_wait_then_say_how_stale(
         assert ready["pending"] == 1
         assert ready["oldest_age_seconds"] >= 0
         app.state.projector.resume()
+        deadline = time.monotonic() + 30  # a loaded machine may take longer than the 0.3 s
+        while http.get("/ready").json()["projection"]["pending"] and time.monotonic() < deadline:
+            time.sleep(0.05)
         fresh = http.get(path)
         assert fresh.status_code == 200
         assert "x-mllineage-projection-lag" not in fresh.headers
