@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from mllineage.collector.api import health, ingest, marquez, ml
 from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
+from mllineage.collector.api.inflight import InflightBudget
 from mllineage.collector.api.middleware import RequestIdMiddleware
 from mllineage.collector.db.engine import make_engine, make_session_factory
 from mllineage.collector.gc_tuning import tune_for_ingestion
@@ -53,9 +55,20 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = make_session_factory(engine)
-    app.state.validator = EventValidator(strict=settings.strict_validation)
+    app.state.validator = EventValidator(
+        strict=settings.strict_validation, limits=settings.event_limits
+    )
     app.state.writer = writer
     app.state.keyring = KeyRing(settings.hashed_api_keys())
+    app.state.inflight = InflightBudget(settings.max_inflight_bytes)
+    if settings.cors_origins:  # off by default: only listed browser origins may call the API
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Content-Encoding", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     app.include_router(health.router)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+
+from mllineage.collector.db.failures import public_reason, reason
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -21,7 +27,8 @@ def _ping(engine: Engine) -> str | None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1 FROM lineage_events LIMIT 1"))
     except DBAPIError as exc:
-        return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        log.warning("not ready: %s", reason(exc))  # may name host and port: logged, not answered
+        return public_reason(exc)
     return None
 
 

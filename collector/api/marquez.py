@@ -7,7 +7,6 @@ Namespaces and names hold ``/`` (``s3://bucket``, ``raw/clicks``), which clients
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import unquote
 
@@ -18,7 +17,14 @@ from starlette.types import Scope
 
 from mllineage.collector.api import marquez_shapes as shapes
 from mllineage.collector.api.auth import require_scope
-from mllineage.collector.api.reads import MAX_DEPTH, MAX_NODES, read_connection, utc
+from mllineage.collector.api.reads import (
+    MAX_DEPTH,
+    MAX_NODES,
+    MAX_OFFSET,
+    UtcTime,
+    read_connection,
+    utc,
+)
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import catalog, events, marquez_lineage, search
 from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
@@ -48,7 +54,7 @@ router = APIRouter(
 )
 
 Limit = Annotated[int, Query(ge=0, le=10_000, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 
 
 @router.get("/namespaces", response_model=m.NamespaceList)
@@ -156,7 +162,7 @@ def get_lineage(
     request: Request,
     node_id: Annotated[str, Query(alias="nodeId", description="dataset:…, job:… or run:…")],
     depth: Annotated[int, Query(ge=0, le=MAX_DEPTH, description="Hops up and down")] = 20,
-    as_of: Annotated[datetime | None, Query(alias="asOf")] = None,
+    as_of: Annotated[UtcTime | None, Query(alias="asOf")] = None,
     max_nodes: Annotated[int, Query(alias="maxNodes", ge=1, le=MAX_NODES)] = DEFAULT_MAX_NODES,
 ) -> m.LineageGraph:
     """Datasets and jobs upstream and downstream of ``nodeId`` (Marquez's graph shape)."""
@@ -185,8 +191,8 @@ def get_column_lineage(
 @router.get("/events/lineage", response_model=m.Events)
 def list_lineage_events(
     request: Request,
-    before: datetime | None = None,
-    after: datetime | None = None,
+    before: UtcTime | None = None,
+    after: UtcTime | None = None,
     sort_direction: Annotated[Literal["asc", "desc"], Query(alias="sortDirection")] = "desc",
     limit: Limit = 100,
     offset: Offset = 0,

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import AfterValidator
 from sqlalchemy import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
-from mllineage.collector.errors import DatabaseUnavailable
+from mllineage.collector.db.failures import is_unavailable, unavailable
 from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, Answer, Page
 from mllineage.collector.queries.ml_common import Options, parse_kinds
 from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
@@ -21,6 +22,8 @@ from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
 MAX_DEPTH = 1_000
 MAX_NODES = 100_000
 MAX_LIMIT = 1_000_000
+#: Every integer parameter is bounded; an offset past this many rows is a 400, not a 64-bit overflow.
+MAX_OFFSET = 1_000_000_000
 
 
 @contextmanager
@@ -37,9 +40,10 @@ def read_connection(request: Request) -> Iterator[Connection]:
             if conn.dialect.name == "postgresql":
                 conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseUnavailable(reason, request.app.state.settings.retry_after_seconds) from exc
+    except DBAPIError as exc:
+        if is_unavailable(exc):
+            raise unavailable(exc, request.app.state.settings.retry_after_seconds) from exc
+        raise
 
 
 def _read_settings(conn: Connection) -> None:
@@ -69,12 +73,23 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _utc_in_range(value: datetime) -> datetime:
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is a year-0 time in UTC
+        raise ValueError("in UTC this time is outside the years 1-9999") from exc
+
+
+#: A time query parameter, in UTC (naive = UTC); one outside years 1-9999 in UTC is a 400.
+UtcTime = Annotated[datetime, AfterValidator(_utc_in_range)]
+
+
 def traversal_options(
     depth: Annotated[
         int, Query(ge=0, le=MAX_DEPTH, description="Hops to walk (dataset -> job -> dataset = 2).")
     ] = 20,
     as_of: Annotated[
-        datetime | None,
+        UtcTime | None,
         Query(alias="asOf", description="Walk the graph as it stood at this time (ISO 8601)."),
     ] = None,
     kinds: Annotated[
@@ -98,7 +113,9 @@ def page_params(
         int,
         Query(ge=1, le=MAX_LIMIT, description="Rows to return (total_count counts them all)."),
     ] = DEFAULT_PAGE_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip, in the answer's order.")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip, in the answer's order.")
+    ] = 0,
 ) -> Page:
     return Page(limit=limit, offset=offset)
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from mllineage.collector.db.failures import is_retryable, is_unavailable, reason
+from mllineage.collector.db.failures import is_retryable, is_unavailable, reason, unavailable
 from mllineage.collector.db.partitions import create_month_partitions
 from mllineage.collector.errors import DatabaseUnavailable
 from mllineage.collector.ingest.store import IdCache, store_events
@@ -194,7 +194,7 @@ class IngestWriter:
                     time.sleep(0.01 * (attempt + 1))
                     continue
                 if is_unavailable(exc):
-                    raise DatabaseUnavailable(reason(exc), retry_after=self.retry_after) from exc
+                    raise unavailable(exc, self.retry_after) from exc
                 raise
         raise AssertionError("unreachable")
 
