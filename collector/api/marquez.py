@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.routing import APIRoute
 from starlette.routing import Match
 from starlette.types import Scope
 
@@ -25,13 +24,14 @@ from mllineage.collector.api.reads import (
     read_connection,
     utc,
 )
+from mllineage.collector.api.visibility import VisibleRoute, check_target
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import catalog, events, marquez_lineage, search
 from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
 from mllineage.collector.schemas import marquez as m
 
 
-class RawPathRoute(APIRoute):
+class RawPathRoute(VisibleRoute):
     """Routes on the still-encoded path so an encoded ``/`` never splits a path parameter."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -49,7 +49,7 @@ class RawPathRoute(APIRoute):
 router = APIRouter(
     prefix="/api/v1",
     tags=["marquez"],
-    dependencies=[Depends(require_scope("read"))],
+    dependencies=[Depends(require_scope("read")), Depends(check_target)],
     route_class=RawPathRoute,
 )
 

@@ -15,6 +15,7 @@ from mllineage.collector.api.reads import (
     answer_response,
     read_connection,
 )
+from mllineage.collector.api.visibility import VisibleRoute, check_target
 from mllineage.collector.queries import (
     ml_discovery,
     ml_features,
@@ -35,7 +36,12 @@ from mllineage.collector.schemas.ml import (
     TaggedRow,
 )
 
-router = APIRouter(prefix="/api/v1/ml", tags=["ml"], dependencies=[Depends(require_scope("read"))])
+router = APIRouter(
+    prefix="/api/v1/ml",
+    tags=["ml"],
+    dependencies=[Depends(require_scope("read")), Depends(check_target)],
+    route_class=VisibleRoute,
+)
 
 DirectionParam = Literal["upstream", "downstream", "both"]
 VersionParam = Annotated[
