@@ -14,6 +14,7 @@ from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
 from mllineage.collector.api.inflight import InflightBudget
 from mllineage.collector.api.middleware import RequestIdMiddleware
+from mllineage.collector.api.openapi import install_openapi
 from mllineage.collector.db.engine import make_engine, make_session_factory
 from mllineage.collector.gc_tuning import tune_for_ingestion
 from mllineage.collector.ingest.validate import EventValidator
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(ml.router)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
@@ -32,7 +34,22 @@ def _ping(engine: Engine) -> str | None:
     return None
 
 
-@router.get("/ready")
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    error: str | None = None
+
+
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "The database does not answer; retry after Retry-After",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        }
+    },
+)
 async def ready(request: Request) -> JSONResponse:
     problem = await run_in_threadpool(_ping, request.app.state.engine)
     if problem is None:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from mllineage.collector.api.auth import Namespaces, namespaces_of, require_scope
 from mllineage.collector.api.inflight import reserve_body
+from mllineage.collector.api.openapi import BATCH_BODY, EVENT_BODY
 from mllineage.collector.db.failures import Failure, classify
 from mllineage.collector.errors import (
     BodyTooLarge,
@@ -89,7 +90,7 @@ def _store_failure(index: int, outcome: Exception) -> FailedEvent:
     )
 
 
-@router.post("/lineage", status_code=201, response_model=IngestResponse)
+@router.post("/lineage", status_code=201, response_model=IngestResponse, openapi_extra=EVENT_BODY)
 async def post_lineage(request: Request) -> JSONResponse:
     """Store one RunEvent, DatasetEvent or JobEvent; 201 whether it is new or a duplicate."""
     payload = await _read_json(request)
@@ -105,7 +106,7 @@ async def post_lineage(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=201)
 
 
-@router.post("/lineage/batch", response_model=BatchResponse)
+@router.post("/lineage/batch", response_model=BatchResponse, openapi_extra=BATCH_BODY)
 async def post_lineage_batch(request: Request) -> BatchResponse:
     """Store a JSON array of events; each one is atomic on its own; failures listed by index."""
     payload = await _read_json(request)

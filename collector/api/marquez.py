@@ -20,6 +20,7 @@ from mllineage.collector.api.reads import (
     MAX_DEPTH,
     MAX_NODES,
     MAX_OFFSET,
+    NODE_ID_PATTERN,
     UtcTime,
     read_connection,
     utc,
@@ -52,6 +53,16 @@ router = APIRouter(
     dependencies=[Depends(require_scope("read")), Depends(check_target)],
     route_class=RawPathRoute,
 )
+
+
+def _any_case(*choices: str) -> str:
+    """A pattern (ECMA regex, no inline flags) matching any of ``choices`` in any case, or ''."""
+
+    def letters(word: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+    return "^(" + "|".join(letters(c) for c in choices) + ")?$"
+
 
 Limit = Annotated[int, Query(ge=0, le=10_000, description="Page size")]
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
@@ -160,7 +171,10 @@ def get_run_facets(
 @router.get("/lineage", response_model=m.LineageGraph)
 def get_lineage(
     request: Request,
-    node_id: Annotated[str, Query(alias="nodeId", description="dataset:…, job:… or run:…")],
+    node_id: Annotated[
+        str,
+        Query(alias="nodeId", pattern=NODE_ID_PATTERN, description="dataset:…, job:… or run:…"),
+    ],
     depth: Annotated[int, Query(ge=0, le=MAX_DEPTH, description="Hops up and down")] = 20,
     as_of: Annotated[UtcTime | None, Query(alias="asOf")] = None,
     max_nodes: Annotated[int, Query(alias="maxNodes", ge=1, le=MAX_NODES)] = DEFAULT_MAX_NODES,
@@ -176,7 +190,12 @@ def get_lineage(
 @router.get("/column-lineage", response_model=m.ColumnLineageGraph)
 def get_column_lineage(
     request: Request,
-    node_id: Annotated[str, Query(alias="nodeId", description="datasetField:…, dataset:…, job:…")],
+    node_id: Annotated[
+        str,
+        Query(
+            alias="nodeId", pattern=NODE_ID_PATTERN, description="datasetField:…, dataset:…, job:…"
+        ),
+    ],
     depth: Annotated[int, Query(ge=0, le=MAX_DEPTH)] = 20,
     with_downstream: Annotated[bool, Query(alias="withDownstream")] = False,
 ) -> m.ColumnLineageGraph:
@@ -214,8 +233,12 @@ def list_lineage_events(
 def search_catalog(
     request: Request,
     q: Annotated[str, Query(min_length=1, description="Substring; % and _ are wildcards")],
-    filter: Annotated[str | None, Query(description="DATASET or JOB")] = None,
-    sort: Annotated[str, Query(description="NAME or UPDATE_AT")] = "NAME",
+    filter: Annotated[
+        str | None, Query(description="DATASET or JOB", pattern=_any_case("DATASET", "JOB"))
+    ] = None,
+    sort: Annotated[
+        str, Query(description="NAME or UPDATE_AT", pattern=_any_case("NAME", "UPDATE_AT"))
+    ] = "NAME",
     limit: Annotated[int, Query(ge=1, le=10_000)] = 10,
     namespace: str | None = None,
 ) -> m.SearchResultList:

@@ -129,7 +129,9 @@ def governance_tagged(
     request: Request,
     options: TraversalOptions,
     page: PageParams,
-    tag: Annotated[str, Query(description="Tag key (any non-negative value) or key:value")] = "pii",
+    tag: Annotated[
+        str, Query(min_length=1, description="Tag key (any non-negative value) or key:value")
+    ] = "pii",
     scope: Annotated[
         ml_governance.Scope,
         Query(description="graph: the current (or asOf) graph; versions: every model version"),

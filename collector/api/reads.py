@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,13 +11,13 @@ from typing import Annotated, Any
 import orjson
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from mllineage.collector.db.failures import is_unavailable, unavailable
 from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, Answer, Page
-from mllineage.collector.queries.ml_common import Options, parse_kinds
+from mllineage.collector.queries.ml_common import KINDS, Options, parse_kinds
 from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
 
 MAX_DEPTH = 1_000
@@ -73,6 +74,16 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _iso_text(value: object) -> object:
+    """Query times are ISO 8601 text: pydantic alone would also read a number as a Unix time."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("not an ISO 8601 date-time")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _utc_in_range(value: datetime) -> datetime:
     try:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -81,7 +92,11 @@ def _utc_in_range(value: datetime) -> datetime:
 
 
 #: A time query parameter, in UTC (naive = UTC); one outside years 1-9999 in UTC is a 400.
-UtcTime = Annotated[datetime, AfterValidator(_utc_in_range)]
+UtcTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc_in_range)]
+
+
+_KIND = "(" + "|".join(KINDS) + ")?"
+_KINDS_PATTERN = rf"^\s*{_KIND}\s*(,\s*{_KIND}\s*)*$"
 
 
 def traversal_options(
@@ -95,7 +110,8 @@ def traversal_options(
     kinds: Annotated[
         str | None,
         Query(
-            description="Comma-separated kinds to report: dataset,feature_group,model,endpoint,job"
+            description="Comma-separated kinds to report: dataset,feature_group,model,endpoint,job",
+            pattern=_KINDS_PATTERN,
         ),
     ] = None,
     max_nodes: Annotated[
@@ -121,10 +137,17 @@ def page_params(
 
 
 PageParams = Annotated[Page, Depends(page_params)]
+#: The node ids ``queries.node_ids`` can read (at least one ``:`` between non-empty parts);
+#: whether one names something stored is the resolver's 404.
+#: (No U+0000 anywhere in a URL: ``api.middleware`` refuses it.)
+NODE_ID_PATTERN = (
+    r"^((dataset|job):[^\x00]+:[^\x00]+|datasetField:[^\x00]+:[^\x00]+:[^\x00]+|run:[^\x00]+)$"
+)
 NodeIdParam = Annotated[
     str,
     Query(
         alias="nodeId",
+        pattern=NODE_ID_PATTERN,
         description="dataset:<ns>:<name>[#version], job:<ns>:<name>, datasetField:…, run:<uuid>",
     ),
 ]
