@@ -19,6 +19,7 @@ from mllineage.collector.db.engine import make_engine, make_session_factory
 from mllineage.collector.gc_tuning import tune_for_ingestion
 from mllineage.collector.ingest.validate import EventValidator
 from mllineage.collector.ingest.writer import IngestWriter
+from mllineage.collector.memory import tune_allocator
 from mllineage.collector.settings import Settings
 
 
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tune_for_ingestion()
+        tune_allocator()
         writer.start()
         try:
             yield

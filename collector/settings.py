@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         "empty means CORS is off.",
     )
     max_inflight_bytes: int = Field(
-        default=64 * 1024 * 1024,
+        default=32 * 1024 * 1024,
         ge=1,
         description="Request bytes (as declared, else the body limit) being read or stored across "
         "all ingest requests; beyond it new requests get 503 + Retry-After before their body "

@@ -134,6 +134,10 @@ class IngestWriter:
                 batch.append(more)
                 size += len(more.events)
             self._write(batch)
+            # Drop our references before blocking on the queue again, or the last batch's
+            # events (tens of MB for large batches) stay alive until the next one arrives.
+            first = more = None
+            batch = []
 
     def _ensure_partitions(self) -> None:
         """Once per month turn: create the raw log's partitions ahead (PostgreSQL only)."""
