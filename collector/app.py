@@ -15,7 +15,7 @@ from mllineage.collector.api.errors import install_error_handlers
 from mllineage.collector.api.inflight import InflightBudget
 from mllineage.collector.api.middleware import RequestIdMiddleware
 from mllineage.collector.api.openapi import install_openapi
-from mllineage.collector.db.engine import make_engine, make_session_factory
+from mllineage.collector.db.engine import make_engine
 from mllineage.collector.gc_tuning import tune_for_ingestion
 from mllineage.collector.ingest.validate import EventValidator
 from mllineage.collector.ingest.writer import IngestWriter
@@ -57,7 +57,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = make_session_factory(engine)
     app.state.validator = EventValidator(
         strict=settings.strict_validation, limits=settings.event_limits
     )

@@ -28,7 +28,7 @@ from mllineage.collector.api.reads import (
 from mllineage.collector.api.visibility import VisibleRoute, check_target
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import catalog, events, marquez_lineage, search
-from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
+from mllineage.collector.queries.graph.walk import DEFAULT_MAX_NODES
 from mllineage.collector.schemas import marquez as m
 
 

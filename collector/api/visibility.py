@@ -26,7 +26,7 @@ from fastapi.routing import APIRoute
 
 from mllineage.collector.api.auth import Namespaces, namespaces_of
 from mllineage.collector.errors import NotFound
-from mllineage.collector.queries.node_ids import InvalidNodeId, node_id_readings
+from mllineage.schemas.node_ids import InvalidNodeId, node_id_readings
 
 _NODE_PREFIXES = ("dataset:", "job:", "datasetField:")
 _HIDDEN = object()
