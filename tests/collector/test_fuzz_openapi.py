@@ -24,9 +24,9 @@ from mllineage.collector.app import create_app
 from mllineage.collector.settings import Settings
 from tests.collector.events import dataset, run_event
 
-EXAMPLES_PER_OPERATION = 6
+EXAMPLES_PER_OPERATION = 4
 #: Batches of generated events are the costliest requests (~0.5 s each).
-EXAMPLES_PER_BATCH = 3
+EXAMPLES_PER_BATCH = 2
 
 #: Checks that do not apply to an operation, and why (every other check runs everywhere):
 #: - Whether an event is accepted depends on more than the document can say (standard facet

@@ -119,7 +119,7 @@ def stored_events(engine: Engine) -> int:
 
 
 def test_valid_events_are_accepted_and_readable_back(client: TestClient) -> None:
-    @bounded(40)
+    @bounded(25)
     @given(event=run_events())
     def accepted(event: dict[str, Any]) -> None:
         response = client.post(LINEAGE, json=event)
@@ -138,7 +138,7 @@ def test_valid_events_are_accepted_and_readable_back(client: TestClient) -> None
 
 
 def test_mutated_events_get_201_or_a_4xx_never_a_5xx(client: TestClient) -> None:
-    @bounded(120)
+    @bounded(60)
     @given(data=st.data())
     def never_5xx(data: st.DataObject) -> None:
         body = data.draw(mutated(data.draw(run_events())))
@@ -162,7 +162,7 @@ def test_a_batch_stores_exactly_its_good_items(client: TestClient, engine: Engin
         ]
     )  # fmt: skip
 
-    @bounded(15)
+    @bounded(10)
     @given(
         items=st.lists(st.tuples(st.booleans(), run_events(), bad_items), min_size=1, max_size=6)
     )
