@@ -1,4 +1,5 @@
-"""Liveness (``/health``) and readiness (``/ready``: the database answers) probes."""
+"""Liveness (``/health``) and readiness (``/ready``: the database answers, and how far the
+projection lags the raw log) probes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 from mllineage.collector.db.failures import public_reason, reason
+from mllineage.collector.ingest.backlog import BacklogStatus, projection_backlog
 
 log = logging.getLogger(__name__)
 
@@ -24,18 +26,26 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _ping(engine: Engine) -> str | None:
+def _ping(engine: Engine) -> BacklogStatus | str:
+    """The projection backlog, or why the database does not answer (in words a client may see:
+    the driver's message, which may name host and port, is only logged)."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1 FROM lineage_events LIMIT 1"))
+            return projection_backlog(conn)
     except DBAPIError as exc:
-        log.warning("not ready: %s", reason(exc))  # may name host and port: logged, not answered
+        log.warning("not ready: %s", reason(exc))
         return public_reason(exc)
-    return None
+
+
+class Backlog(BaseModel):
+    pending: int
+    oldest_age_seconds: float | None = None
 
 
 class Readiness(BaseModel):
     status: Literal["ready", "unavailable"]
+    projection: Backlog | None = None
     error: str | None = None
 
 
@@ -51,9 +61,13 @@ class Readiness(BaseModel):
     },
 )
 async def ready(request: Request) -> JSONResponse:
+    """Ready when the database answers; ``projection`` reports the backlog of acknowledged events
+    not projected yet (``pending``) and the age in seconds of the oldest (``oldest_age_seconds``).
+    """
     problem = await run_in_threadpool(_ping, request.app.state.engine)
-    if problem is None:
-        return JSONResponse({"status": "ready"})
+    if isinstance(problem, BacklogStatus):
+        backlog = {"pending": problem.pending, "oldest_age_seconds": problem.oldest_age_seconds}
+        return JSONResponse({"status": "ready", "projection": backlog})
     retry_after = str(request.app.state.settings.retry_after_seconds)
     return JSONResponse(
         {"status": "unavailable", "error": problem},

@@ -22,6 +22,7 @@ from mllineage.collector.api.reads import (
     MAX_OFFSET,
     NODE_ID_PATTERN,
     UtcTime,
+    consistency_param,
     read_connection,
     utc,
 )
@@ -50,7 +51,11 @@ class RawPathRoute(VisibleRoute):
 router = APIRouter(
     prefix="/api/v1",
     tags=["marquez"],
-    dependencies=[Depends(require_scope("read")), Depends(check_target)],
+    dependencies=[
+        Depends(require_scope("read")),
+        Depends(check_target),
+        Depends(consistency_param),
+    ],
     route_class=RawPathRoute,
 )
 

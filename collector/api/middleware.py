@@ -1,6 +1,7 @@
-"""ASGI middleware: a request id per request (``X-Request-ID`` in and out), an access log, URLs
-holding U+0000 refused (400; PostgreSQL cannot compare text with it), and the last line of
-defence: whatever escapes every handler becomes a logged JSON 500."""
+"""ASGI middleware: a request id per request (``X-Request-ID`` in and out), the projection-lag
+header of reads that answered stale, an access log, URLs holding U+0000 refused (400; PostgreSQL
+cannot compare text with it), and the last line of defence: whatever escapes every handler
+becomes a logged JSON 500."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ class RequestIdMiddleware:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
+                    *_lag_header(scope),
                 ]
             await send(message)
 
@@ -105,6 +107,13 @@ async def _json(send: Send, status: int, content: Mapping[str, object]) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _lag_header(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """``X-MLLineage-Projection-Lag`` when the read answered before the projection caught up
+    (``api.reads.read_connection`` leaves the lag in the request state)."""
+    lag = scope.get("state", {}).get("projection_lag")
+    return [] if lag is None else [(b"x-mllineage-projection-lag", f"{lag:.3f}".encode())]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

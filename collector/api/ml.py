@@ -13,6 +13,7 @@ from mllineage.collector.api.reads import (
     PageParams,
     TraversalOptions,
     answer_response,
+    consistency_param,
     read_connection,
 )
 from mllineage.collector.api.visibility import VisibleRoute, check_target
@@ -39,7 +40,11 @@ from mllineage.collector.schemas.ml import (
 router = APIRouter(
     prefix="/api/v1/ml",
     tags=["ml"],
-    dependencies=[Depends(require_scope("read")), Depends(check_target)],
+    dependencies=[
+        Depends(require_scope("read")),
+        Depends(check_target),
+        Depends(consistency_param),
+    ],
     route_class=VisibleRoute,
 )
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Depends, Query, Request
@@ -29,12 +29,37 @@ MAX_LIMIT = 1_000_000
 MAX_OFFSET = 1_000_000_000
 
 
+#: Response header of a read that answered before the projection caught up: seconds of lag.
+LAG_HEADER = "X-MLLineage-Projection-Lag"
+
+
+def consistency_param(
+    consistency: Annotated[
+        Literal["strong", "eventual"],
+        Query(
+            description="strong (default): see every event acknowledged before this read "
+            "(waits for the projection, bounded); eventual: answer from the graph as it is."
+        ),
+    ] = "strong",
+) -> str:
+    return consistency
+
+
 @contextmanager
 def read_connection(request: Request) -> Iterator[Connection]:
     """A connection for one request's reads (never committed), set up by its database's
-    ``ReadDialect.prepare``; an unreachable database is 503."""
+    ``ReadDialect.prepare``; an unreachable database is 503.
+
+    Read-your-writes first (``ReadBarrier``): unless ``consistency=eventual``, wait until every
+    event acknowledged before this read is projected (and replayed, with a read replica); if
+    that takes longer than ``read_wait_seconds``, answer anyway and report the lag in
+    ``X-MLLineage-Projection-Lag`` (set on ``request.state``, added by the middleware)."""
     try:
-        with request.app.state.engine.connect() as conn:
+        if request.query_params.get("consistency") != "eventual":
+            lag = request.app.state.read_barrier.wait()
+            if lag is not None:
+                request.state.projection_lag = lag
+        with request.app.state.read_engine.connect() as conn:
             read_dialect(conn).prepare(conn)
             yield conn
     except DBAPIError as exc:
@@ -72,7 +97,8 @@ UtcTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc_in
 
 
 _KIND = "(" + "|".join(KINDS) + ")?"
-_KINDS_PATTERN = rf"^\s*{_KIND}\s*(,\s*{_KIND}\s*)*$"
+#: What ``parse_kinds`` accepts: a comma-separated list of known kinds (blank items ignored).
+KINDS_PATTERN = rf"^\s*{_KIND}\s*(,\s*{_KIND}\s*)*$"
 
 
 def traversal_options(
@@ -87,7 +113,7 @@ def traversal_options(
         str | None,
         Query(
             description="Comma-separated kinds to report: dataset,feature_group,model,endpoint,job",
-            pattern=_KINDS_PATTERN,
+            pattern=KINDS_PATTERN,
         ),
     ] = None,
     max_nodes: Annotated[

@@ -139,6 +139,7 @@ def test_integer_parameters_are_bounded(client: TestClient) -> None:
         "/api/v1/events/lineage",
         "/api/v1/namespaces/ns/jobs",
         "/api/v1/ml/impact?nodeId=dataset:ns:x",
+        "/api/v1/ml/search?q=x",
     ):
         sep = "&" if "?" in path else "?"
         response = client.get(f"{path}{sep}offset={2**63}")
