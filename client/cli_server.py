@@ -74,11 +74,28 @@ _DB_OPTION = click.option(
     show_default=True,
     help="Seconds to keep retrying an unreachable database at start-up.",
 )
+@click.option(
+    "--insecure",
+    is_flag=True,
+    envvar="MLLINEAGE_ALLOW_INSECURE",
+    help="Serve a non-loopback address without API keys (anyone who can connect may read and "
+    "write). Also MLLINEAGE_ALLOW_INSECURE=true.",
+)
 @_DB_OPTION
 def serve(
-    host: str, port: int, workers: int, migrate: bool, wait_for_db: float, database_url: str | None
+    host: str,
+    port: int,
+    workers: int,
+    migrate: bool,
+    wait_for_db: float,
+    insecure: bool,
+    database_url: str | None,
 ) -> None:
-    """Run the collector (HTTP API at /api/v1, OpenAPI at /docs)."""
+    """Run the collector (HTTP API at /api/v1, OpenAPI at /docs).
+
+    Secure by default: on an address other than loopback it refuses to start without API keys
+    (``MLLINEAGE_API_KEYS``) unless ``--insecure`` is given.
+    """
     import os
 
     import uvicorn
@@ -87,6 +104,19 @@ def serve(
 
     settings = _settings(database_url)
     configure_logging(settings.log_level, as_json=settings.log_json)
+    if not settings.auth_enabled and not _is_loopback(host):
+        if not (insecure or settings.allow_insecure):
+            raise click.ClickException(
+                f"refusing to serve {host} without API keys: anyone who can reach it could read "
+                "and write lineage. Add keys, e.g. MLLINEAGE_API_KEYS="
+                '\'{"<write-key>": ["write"], "<read-key>": ["read"]}\' (or '
+                '{"<key>": {"write": ["team-a*"], "read": ["*"]}} to limit a key to namespaces), '
+                "or pass --insecure (MLLINEAGE_ALLOW_INSECURE=true) to serve without them."
+            )
+        log.warning(
+            "serving %s without API keys (--insecure): anyone who can connect may read and write",
+            host,
+        )
     if migrate:
         apply_migrations(settings, wait_seconds=wait_for_db)
     if database_url:
@@ -102,6 +132,18 @@ def serve(
         access_log=False,
         proxy_headers=True,
     )
+
+
+def _is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and ``localhost``; any other name or address may be reachable."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @click.group()
