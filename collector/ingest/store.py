@@ -57,6 +57,7 @@ from mllineage.collector.db.tables import (
     versions_t,
 )
 from mllineage.collector.db.types import PreSerialized, UTCDateTime
+from mllineage.collector.ingest.dataset_tags import TAG_FACETS, dataset_tags
 from mllineage.collector.ingest.fold import (
     KIND_FACETS,
     BatchFold,
@@ -377,8 +378,11 @@ class _Writer:
             derived.setdefault(key, []).append((dataset_id, values[(dataset_id, key)].facet))
         if "columnLineage" in derived:
             self.replace_column_lineage(derived["columnLineage"], dataset_ids)
-        if "tags" in derived:
-            self.replace_tags(derived["tags"])
+        tags_changed = {
+            ds for key, items in derived.items() if key in TAG_FACETS for ds, _ in items
+        }
+        if tags_changed:
+            self.recompute_tags(sorted(tags_changed))
         if "symlinks" in derived:
             self.replace_symlinks(derived["symlinks"])
         kind_changed = {
@@ -413,23 +417,35 @@ class _Writer:
         if rows:
             self.write(column_lineage_t, list(rows.values()))
 
-    def replace_tags(self, items: list[tuple[int, dict[str, Any] | None]]) -> None:
-        ids = [dataset_id for dataset_id, _ in items]
-        for chunk in _chunks(ids):
+    def recompute_tags(self, dataset_ids: list[int]) -> None:
+        """Rewrite the tag rows of these datasets from their current facets (``dataset_tags``)."""
+        facets = self._current_facets(dataset_ids, TAG_FACETS)
+        for chunk in _chunks(dataset_ids):
             self.conn.execute(delete(tags_t).where(tags_t.c.dataset_id.in_(chunk)))
-        rows: dict[tuple[int, str, str, str], dict[str, Any]] = {}
-        for dataset_id, facet in items:
-            for tag in (facet or {}).get("tags") or []:
-                key = (dataset_id, str(tag.get("field") or ""), str(tag["key"]), str(tag["value"]))
-                rows[key] = {
-                    "dataset_id": key[0],
-                    "field": key[1],
-                    "key": key[2],
-                    "value": key[3],
-                    "source": tag.get("source"),
-                }
+        rows = [
+            {"dataset_id": ds, **tag._asdict()}
+            for ds, f in facets.items()
+            for tag in dataset_tags(f)
+        ]
         if rows:
-            self.write(tags_t, list(rows.values()))
+            self.write(tags_t, rows)
+
+    def _current_facets(
+        self, dataset_ids: list[int], keys: frozenset[str]
+    ) -> dict[int, dict[str, dict[str, Any]]]:
+        """The current (not retracted) facets with these keys of each dataset."""
+        facets: dict[int, dict[str, dict[str, Any]]] = {ds: {} for ds in dataset_ids}
+        for chunk in _chunks(dataset_ids):
+            query = select(
+                dataset_facets_t.c.dataset_id, dataset_facets_t.c.key, dataset_facets_t.c.facet
+            ).where(
+                dataset_facets_t.c.dataset_id.in_(chunk),
+                dataset_facets_t.c.key.in_(sorted(keys)),
+                dataset_facets_t.c.facet.is_not(None),
+            )
+            for dataset_id, key, facet in self.conn.execute(query):
+                facets[dataset_id][key] = facet
+        return facets
 
     def replace_symlinks(self, items: list[tuple[int, dict[str, Any] | None]]) -> None:
         ids = [dataset_id for dataset_id, _ in items]

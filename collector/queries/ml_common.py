@@ -34,7 +34,7 @@ from mllineage.collector.queries.traversal import (
 )
 
 Directions = Literal["upstream", "downstream", "both"]
-KINDS = ("dataset", "feature_group", "model", "endpoint", "job")
+KINDS = ("dataset", "entity", "feature_group", "model", "endpoint", "job")
 
 
 @dataclass(frozen=True, slots=True)
