@@ -158,7 +158,9 @@ def _redacted(settings: Settings) -> str:
 def import_events(
     files: tuple[str, ...], batch_size: int, migrate: bool, database_url: str | None
 ) -> None:
-    """Bulk-import NDJSON files of OpenLineage events straight into the database (idempotent)."""
+    """Bulk-import NDJSON files of OpenLineage events straight into the database (idempotent).
+
+    Exit code 0: every line stored or a duplicate; 1: some lines were rejected or failed."""
     from pathlib import Path
 
     from mllineage.collector.db.engine import make_engine
@@ -167,11 +169,15 @@ def import_events(
     settings = _settings(database_url)
     if migrate:
         apply_migrations(settings)
+    from mllineage.client.cli_progress import progress_bar
+
     engine = make_engine(settings.database_url, pool_size=2)  # the importer's writer threads
     failed = False
     try:
         for name in files:
-            report = import_ndjson(Path(name), engine, batch_size=batch_size)
+            path = Path(name)
+            with progress_bar(path.stat().st_size, f"importing {path.name}", unit="B") as moved:
+                report = import_ndjson(path, engine, batch_size=batch_size, progress=moved)
             for line, reason in report.rejected[:20]:
                 click.echo(f"{name}:{line}: rejected: {reason}", err=True)
             if len(report.rejected) > 20:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +67,7 @@ def import_ndjson(
     batch_size: int = 1000,
     validator: EventValidator | None = None,
     writers: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import ``path`` (NDJSON, one event per line; ``-`` is not supported here) into ``engine``.
 
@@ -76,7 +77,7 @@ def import_ndjson(
     depend on the order batches commit in, so the result is the graph the events imply. A batch
     that fails is retried one event per transaction, so one bad event cannot take others down; an
     unreachable database stops the import with ``DatabaseUnavailable``, every batch before the
-    failed one committed.
+    failed one committed. ``progress`` is called with the bytes read so far after each batch.
     """
     tune_for_ingestion()
     if writers is None:
@@ -94,10 +95,14 @@ def import_ndjson(
                 if len(batch) >= batch_size:
                     pending.append(writer.submit_nowait(batch))
                     batch = []
+                    if progress is not None:
+                        progress(handle.tell())
                     while len(pending) >= writers:  # bounded read-ahead: one batch per writer
                         _count(pending.popleft().result(), report)
             if batch:
                 pending.append(writer.submit_nowait(batch))
+            if progress is not None:
+                progress(handle.tell())
         while pending:
             _count(pending.popleft().result(), report)
     finally:
