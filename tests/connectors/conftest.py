@@ -1,0 +1,55 @@
+"""Connector fixtures: a live collector per backend, and one real MLflow store per test session
+(a SQLite database, the backend MLflow recommends) logged by the seed's own calls and by a
+Feast-fed training run."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from mllineage.collector.app import create_app
+from mllineage.collector.settings import Settings
+from tests.servers import running_server
+
+
+@pytest.fixture
+def server_url(engine: Engine, database_url: str) -> Iterator[str]:
+    """Base URL of a running collector (uvicorn) on an empty database."""
+    app = create_app(Settings(database_url=database_url), engine=engine)
+    with running_server(app) as url:
+        yield url
+
+
+@dataclass(frozen=True)
+class MlflowStore:
+    """The session's MLflow store: ``path`` of its SQLite file; what was logged into it."""
+
+    path: Path
+    seed_runs: dict[int, str]  # registered version of ``bikes`` -> MLflow run id
+    feast_model: tuple[str, str]  # (registered name, version) trained on Feast features
+
+    def copy(self, directory: Path) -> str:
+        """A private copy (tests that edit MLflow must not change other tests' store)."""
+        target = directory / "mlflow.db"
+        shutil.copyfile(self.path, target)
+        return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
+def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> MlflowStore:
+    from tests.connectors.feast_repo import train_with_feast, write_repo
+    from tests.connectors.seed_mlflow import log_seed_runs
+
+    root = tmp_path_factory.mktemp("mlflow")
+    path = root / "mlflow.db"
+    tracking_uri = f"sqlite:///{path}"
+    seed_runs = log_seed_runs(tracking_uri, root / "artifacts")
+    repo = root / "feast-training"
+    write_repo(repo, collector_url=None, tracking_uri=tracking_uri)
+    feast_model = train_with_feast(repo, root / "artifacts")
+    return MlflowStore(path, seed_runs, feast_model)
