@@ -1,6 +1,6 @@
 """Connector fixtures: a live collector per backend, and one real MLflow store per test session
-(a SQLite database, the backend MLflow recommends) logged by the seed's own calls and by a
-Feast-fed training run."""
+(a SQLite database, the backend MLflow recommends) logged by the seed's own calls; tests copy it
+(creating an MLflow database costs seconds) and may log more into their copy."""
 
 from __future__ import annotations
 
@@ -31,7 +31,6 @@ class MlflowStore:
 
     path: Path
     seed_runs: dict[int, str]  # registered version of ``bikes`` -> MLflow run id
-    feast_model: tuple[str, str]  # (registered name, version) trained on Feast features
 
     def copy(self, directory: Path) -> str:
         """A private copy (tests that edit MLflow must not change other tests' store)."""
@@ -42,14 +41,10 @@ class MlflowStore:
 
 @pytest.fixture(scope="session")
 def mlflow_store(tmp_path_factory: pytest.TempPathFactory) -> MlflowStore:
-    from tests.connectors.feast_repo import train_with_feast, write_repo
     from tests.connectors.seed_mlflow import log_seed_runs
 
     root = tmp_path_factory.mktemp("mlflow")
     path = root / "mlflow.db"
     tracking_uri = f"sqlite:///{path}"
     seed_runs = log_seed_runs(tracking_uri, root / "artifacts")
-    repo = root / "feast-training"
-    write_repo(repo, collector_url=None, tracking_uri=tracking_uri)
-    feast_model = train_with_feast(repo, root / "artifacts")
-    return MlflowStore(path, seed_runs, feast_model)
+    return MlflowStore(path, seed_runs)

@@ -102,7 +102,7 @@ def definitions(root: Path) -> dict[str, Any]:
         owner="team:growth",
     )
     service = FeatureService(name=SERVICE, features=[profile, engagement])
-    objects = [customer, profile_source, activity_source, profile, engagement, service]
+    objects: list[Any] = [customer, profile_source, activity_source, profile, engagement, service]
     return {obj.name: obj for obj in objects}
 
 
@@ -121,6 +121,7 @@ def train_with_feast(root: Path, artifacts: Path) -> tuple[str, str]:
     feature service and views it retrieved, and the registered version with the service);
     returns (registered model name, version)."""
     import mlflow
+    from mlflow.data.pandas_dataset import from_pandas
 
     store = apply_and_materialize(root)
     tracking_uri = store.config.mlflow.tracking_uri
@@ -133,13 +134,13 @@ def train_with_feast(root: Path, artifacts: Path) -> tuple[str, str]:
     service = store.get_feature_service(SERVICE)
     with store.mlflow.start_run(run_name="train-churn"):
         frame = store.get_historical_features(entity_df=entity_df, features=service).to_df()
-        training = mlflow.data.from_pandas(
-            frame, name="churn_train", source="s3://acme-ml/churn/train.parquet"
-        )
+        training = from_pandas(frame, name="churn_train", source="s3://acme-ml/churn/train.parquet")
         mlflow.log_input(training, context="training")
         mlflow.log_params({"max_depth": 4})
         mlflow.log_metric("auc", 0.87)
-        info = mlflow.pyfunc.log_model(name="model", python_model=_constant_model())
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=_constant_model(), pip_requirements=["numpy", "pandas"]
+        )
     version = store.mlflow.register_model(info.model_uri, "churn")
     return "churn", str(version.version)
 

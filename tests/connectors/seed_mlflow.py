@@ -20,6 +20,7 @@ import mlflow
 import mlflow.data.pandas_dataset as lineage
 import numpy as np
 import pandas as pd
+from mlflow.pyfunc.model import PythonModel
 
 EXPERIMENT = "bikes"
 MODEL = "bikes"
@@ -44,7 +45,7 @@ class ParquetReader:
         )
 
 
-class MeanModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class MeanModel(PythonModel):
     """A model small enough to log in a test: predicts the training mean."""
 
     def __init__(self, mean: float) -> None:
@@ -78,7 +79,9 @@ def log_seed_runs(tracking_uri: str, artifacts: Path) -> dict[int, str]:
             mlflow.log_input(dataset=outputs_lineage, context="evaluation")
             mlflow.log_params({"max_depth": 6, "eta": 0.1 * version})
             mlflow.log_metric("rmse", 100.0 / version)
-            info = mlflow.pyfunc.log_model(name="model", python_model=model)
+            info = mlflow.pyfunc.log_model(
+                name="model", python_model=model, pip_requirements=["numpy", "pandas"]
+            )
         mlflow.register_model(info.model_uri, MODEL)
         runs[version] = run.info.run_id
     return runs
