@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from click.testing import CliRunner
 from mlflow import MlflowClient
 
 from mllineage.client import LineageClient, dataset_id
+from mllineage.client.cli import main
 from mllineage.client.mlflow_sync import SyncCursor, sync_mlflow
 from mllineage.emitter import Emitter, dataset
 from tests.connectors.conftest import MlflowStore
@@ -89,3 +91,22 @@ def test_sync_answers_the_seed_questions_per_version(
         assert (later.runs, later.model_versions, later.skipped_deleted) == (1, 1, 1)
         assert stored_events(lc) == before
         assert lc.get_audit(MODEL_NODE, "1")[0]["parameters"]["eta"] == 0.1
+
+
+def test_cli_sync_continues_from_its_state_file(
+    server_url: str, mlflow_store: MlflowStore, tmp_path: Path
+) -> None:
+    tracking_uri = mlflow_store.copy(tmp_path)
+    state = tmp_path / "cursor.json"
+    argv = ["sync", "mlflow", "--tracking-uri", tracking_uri, "--experiment", EXPERIMENT]
+    argv += ["--state", str(state), "--url", server_url]
+    first = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert "synced 2 runs, 2 model versions, 0 logged models: 6 events" in first.output
+    assert SyncCursor.load(state).since_ms > 0
+    second = CliRunner().invoke(main, argv, catch_exceptions=False)
+    assert "synced 0 runs, 0 model versions, 0 logged models: 0 events" in second.output
+
+    down = CliRunner().invoke(main, [*argv[:-1], "http://127.0.0.1:9", "--since", "2000-01-01"])
+    assert down.exit_code == 1
+    assert "collector at http://127.0.0.1:9" in down.output
