@@ -58,6 +58,13 @@ def test_feast_to_mlflow_to_endpoint(
         run.add_output(endpoint)
 
     with LineageClient(server_url, as_frame=False) as lc:
+        # Feast's events (plain-string producer, relative dataSource URIs: stored with warnings)
+        feast_jobs = {e["job"]["name"] for e in lc.iter_events() if e["producer"] == "feast"}
+        assert feast_jobs == {
+            f"feast_feature_views_{PROJECT}",
+            f"feature_service_{SERVICE}",
+            f"materialize_{PROJECT}",
+        }
         # Feast's apply job lists every source and entity as input of every view, and its events
         # carry no finer view -> source mapping: both sources are upstream of each view. The
         # entity is read too, but it is a kind of its own, never a raw data source.
@@ -68,6 +75,12 @@ def test_feast_to_mlflow_to_endpoint(
             "customer_profile_source": "dataset",
             "activity_source": "dataset",
             "customer": "entity",
+        }
+
+        # feast materialize: the views feed their online-store tables.
+        materialized = lc.get_lineage(PROFILE, direction="downstream", depth=2)
+        assert {"materialize_churn", "online_store_customer_profile"} <= {
+            r["name"] for r in materialized
         }
 
         groups = lc.get_feature_groups_from_model(model)
