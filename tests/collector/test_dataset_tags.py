@@ -3,12 +3,14 @@ descriptions, and the ``entity`` and ``feature_group`` kinds (``collector/ingest
 
 from __future__ import annotations
 
+from typing import Any
+
 from mllineage.collector.ingest.dataset_tags import TagRow, dataset_tags, field_description_tags
 from mllineage.collector.ingest.fold import dataset_kind
 
 
 def test_feast_view_tags_field_descriptions_and_the_standard_facet_all_count() -> None:
-    facets = {
+    facets: dict[str, Any] = {
         "feast_featureView": {"name": "customer_profile", "tags": {"pii": "true", "team": "crm"}},
         "schema": {
             "fields": [
