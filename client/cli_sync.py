@@ -10,12 +10,15 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
+from mllineage.client import mlflow_sync  # imports mlflow only when it reads
 from mllineage.client.cli_progress import progress_bar, spinner
 from mllineage.client.lineage_client import DEFAULT_URL, URL_ENVVARS
-from mllineage.emitter import EmissionError
+from mllineage.client.mlflow_sync import SyncCursor, SyncPlan
+from mllineage.emitter import EmissionError, Emitter
 
 
 def register(group: click.Group) -> None:
@@ -87,45 +90,58 @@ def sync_mlflow_command(
     """Send MLflow runs, dataset inputs, logged models and registered model versions to the
     collector as OpenLineage events. Safe to repeat: a second sync stores nothing twice."""
     try:
-        from mllineage.client import mlflow_sync
+        import mlflow  # noqa: F401 - fail early, with the install hint
     except ImportError as exc:  # pragma: no cover - depends on the installed packages
         raise click.ClickException("sync mlflow needs MLflow: pip install mlflow") from exc
-    from mlflow.exceptions import MlflowException
 
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    cursor = mlflow_sync.SyncCursor.load(state) if state is not None else None
+    cursor = SyncCursor.load(state) if state is not None else None
+    options: dict[str, Any] = {
+        "experiments": experiments,
+        "namespace": namespace,
+        "feast_namespace": feast_namespace,
+    }
     emitter = mlflow_sync.http_emitter(url, api_key)
-    while True:
-        try:
-            with spinner(f"reading MLflow at {tracking_uri}"):
-                plan = mlflow_sync.plan_mlflow_sync(
-                    tracking_uri,
-                    experiments=experiments,
-                    since=since,
-                    cursor=cursor,
-                    namespace=namespace,
-                    feast_namespace=feast_namespace,
-                )
-            with progress_bar(len(plan.events), f"sending to {url}") as advance:
-                mlflow_sync.send_events(plan.events, emitter, advance)
-        except (MlflowException, LookupError) as exc:
-            raise click.ClickException(f"MLflow at {tracking_uri}: {exc}") from exc
-        except EmissionError as exc:
-            raise click.ClickException(f"collector at {url}: {exc}") from exc
-        click.echo(
-            f"synced {plan.runs} runs, {plan.model_versions} model versions, "
-            f"{plan.logged_models} logged models: {len(plan.events)} events to {url}"
-            + (
-                f" ({plan.skipped_deleted} deleted in MLflow, skipped)"
-                if plan.skipped_deleted
-                else ""
-            ),
-            err=True,
-        )
-        cursor, since = plan.cursor, None
-        if state is not None:
-            cursor.save(state)
-        if not follow:
-            return
-        time.sleep(interval)
+    try:
+        while True:
+            plan = _sync_once(emitter, tracking_uri, url, since, cursor, options)
+            cursor, since = plan.cursor, None
+            if state is not None:
+                cursor.save(state)
+            if not follow:
+                return
+            time.sleep(interval)
+    finally:
+        emitter.close()
+
+
+def _sync_once(
+    emitter: Emitter,
+    tracking_uri: str,
+    url: str,
+    since: datetime | None,
+    cursor: SyncCursor | None,
+    options: dict[str, Any],
+) -> SyncPlan:
+    """Read, send, print the one-line summary; MLflow and collector failures exit 1."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        with spinner(f"reading MLflow at {tracking_uri}"):
+            plan = mlflow_sync.plan_mlflow_sync(tracking_uri, since=since, cursor=cursor, **options)
+        with progress_bar(len(plan.events), f"sending to {url}") as advance:
+            mlflow_sync.send_events(plan.events, emitter, advance)
+    except (MlflowException, LookupError) as exc:
+        raise click.ClickException(f"MLflow at {tracking_uri}: {exc}") from exc
+    except EmissionError as exc:
+        raise click.ClickException(f"collector at {url}: {exc}") from exc
+    skipped = (
+        f" ({plan.skipped_deleted} deleted in MLflow, skipped)" if plan.skipped_deleted else ""
+    )
+    click.echo(
+        f"synced {plan.runs} runs, {plan.model_versions} model versions, "
+        f"{plan.logged_models} logged models: {len(plan.events)} events to {url}{skipped}",
+        err=True,
+    )
+    return plan

@@ -106,9 +106,10 @@ def sync_mlflow(
     feast_namespace: str = "feast",
     emitter: Emitter | None = None,
 ) -> SyncPlan:
-    """Read what changed in MLflow since ``since`` (or ``cursor``) and send it; the plan's
-    cursor is where the next sync starts. Raises ``EmissionError`` when an event cannot be
-    delivered (nothing is skipped silently)."""
+    """Read what changed in MLflow since ``since`` (or ``cursor``) and send it, through
+    ``emitter`` or else a strict HTTP emitter to ``url`` (closed after); the plan's cursor is
+    where the next sync starts. Raises ``EmissionError`` when an event cannot be delivered
+    (nothing is skipped silently)."""
     plan = plan_mlflow_sync(
         tracking_uri,
         experiments=experiments,
@@ -117,7 +118,14 @@ def sync_mlflow(
         namespace=namespace,
         feast_namespace=feast_namespace,
     )
-    send_events(plan.events, emitter or http_emitter(url, api_key))
+    if emitter is not None:
+        send_events(plan.events, emitter)
+        return plan
+    own = http_emitter(url, api_key)
+    try:
+        send_events(plan.events, own)
+    finally:
+        own.close()
     return plan
 
 
@@ -135,12 +143,11 @@ def http_emitter(url: str | None, api_key: str | None) -> Emitter:
 def send_events(
     events: Sequence[RunEvent], emitter: Emitter, advance: Callable[[int], None] | None = None
 ) -> None:
-    """Emit ``events`` in order (``advance(1)`` after each) and flush the transport."""
+    """Emit ``events`` in order (``advance(1)`` after each); the caller closes the emitter."""
     for event in events:
         emitter.emit(event)
         if advance is not None:
             advance(1)
-    emitter.close()
 
 
 def plan_mlflow_sync(
