@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 import click
@@ -176,8 +178,17 @@ def import_events(
     try:
         for name in files:
             path = Path(name)
-            with progress_bar(path.stat().st_size, f"importing {path.name}", unit="B") as moved:
-                report = import_ndjson(path, engine, batch_size=batch_size, progress=moved)
+            with (
+                progress_bar(path.stat().st_size, f"loading {path.name}", unit="B") as moved,
+                _ProjectionProgress() as projected,
+            ):
+                report = import_ndjson(
+                    path,
+                    engine,
+                    batch_size=batch_size,
+                    progress=moved,
+                    on_projected=projected.update,
+                )
             for line, reason in report.rejected[:20]:
                 click.echo(f"{name}:{line}: rejected: {reason}", err=True)
             if len(report.rejected) > 20:
@@ -190,8 +201,39 @@ def import_events(
                 + (f", {report.failed} failed to store" if report.failed else "")
                 + f" in {report.seconds:.1f}s ({report.events_per_second:,.0f} events/s)"
             )
+            click.echo(
+                f"{name}: load {report.load_seconds:.1f}s ({report.load_rate:,.0f} events/s), "
+                f"projection of {report.projected} events {report.projection_seconds:.1f}s "
+                f"({report.projection_rate:,.0f} events/s)"
+            )
             failed = failed or bool(report.rejected) or bool(report.failed)
     finally:
         engine.dispose()
     if failed:
         raise SystemExit(1)
+
+
+class _ProjectionProgress:
+    """A progress bar over the projection phase of an import (``cli_progress``: rich, on a
+    terminal only), started when the first report gives its total."""
+
+    def __init__(self) -> None:
+        self._bar: AbstractContextManager[Callable[[int], None]] | None = None
+        self._advance: Callable[[int], None] | None = None
+        self._done = 0
+
+    def __enter__(self) -> _ProjectionProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def update(self, done: int, total: int) -> None:
+        if self._advance is None:
+            from mllineage.client.cli_progress import progress_bar
+
+            self._bar = progress_bar(total, "projecting")
+            self._advance = self._bar.__enter__()
+        self._advance(done - self._done)
+        self._done = done

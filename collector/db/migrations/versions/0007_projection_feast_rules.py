@@ -7,7 +7,7 @@ already stored are not rewritten (a dataset's next facet change recomputes them)
 the function: 0005 installs the current text too, so there is no older one to go back to.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from mllineage.collector.ingest.pg_program import PROJECT_FUNCTION
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
