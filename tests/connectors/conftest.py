@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,22 @@ from sqlalchemy import Engine
 from mllineage.collector.app import create_app
 from mllineage.collector.settings import Settings
 from tests.servers import running_server
+
+
+@pytest.fixture(autouse=True)
+def _openlineage_producer() -> Iterator[None]:
+    """Feast's OpenLineage client calls ``openlineage.client.set_producer("feast")``, a
+    process-wide default: put the client's own back, or later tests in this worker would emit
+    facets produced by "feast"."""
+    from openlineage.client.generated import base
+
+    v1 = sys.modules.get("openlineage.client.facet")  # the deprecated facets, if loaded
+    producers = (base.PRODUCER, getattr(v1, "PRODUCER", None))
+    yield
+    base.set_producer(producers[0])
+    v1 = sys.modules.get("openlineage.client.facet")
+    if v1 is not None and producers[1] is not None:
+        v1.set_producer(producers[1])
 
 
 @pytest.fixture
