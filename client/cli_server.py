@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 import click
 
@@ -201,7 +202,9 @@ def _redacted(settings: Settings) -> str:
 def import_events(
     files: tuple[str, ...], batch_size: int, migrate: bool, database_url: str | None
 ) -> None:
-    """Bulk-import NDJSON files of OpenLineage events straight into the database (idempotent)."""
+    """Bulk-import NDJSON files of OpenLineage events straight into the database (idempotent).
+
+    Exit code 0: every line stored or a duplicate; 1: some lines were rejected or failed."""
     from pathlib import Path
 
     from mllineage.collector.db.engine import make_engine
@@ -210,13 +213,23 @@ def import_events(
     settings = _settings(database_url)
     if migrate:
         apply_migrations(settings)
+    from mllineage.client.cli_progress import progress_bar
+
     engine = make_engine(settings.database_url, pool_size=2)  # the importer's writer threads
     failed = False
     try:
         for name in files:
-            with _ProjectionProgress() as progress:
+            path = Path(name)
+            with (
+                progress_bar(path.stat().st_size, f"loading {path.name}", unit="B") as moved,
+                _ProjectionProgress() as projected,
+            ):
                 report = import_ndjson(
-                    Path(name), engine, batch_size=batch_size, on_projected=progress.update
+                    path,
+                    engine,
+                    batch_size=batch_size,
+                    progress=moved,
+                    on_projected=projected.update,
                 )
             for line, reason in report.rejected[:20]:
                 click.echo(f"{name}:{line}: rejected: {reason}", err=True)
@@ -243,10 +256,12 @@ def import_events(
 
 
 class _ProjectionProgress:
-    """A progress bar over the projection phase of an import, shown on a terminal only."""
+    """A progress bar over the projection phase of an import (``cli_progress``: rich, on a
+    terminal only), started when the first report gives its total."""
 
     def __init__(self) -> None:
-        self._bar: Any = None
+        self._bar: AbstractContextManager[Callable[[int], None]] | None = None
+        self._advance: Callable[[int], None] | None = None
         self._done = 0
 
     def __enter__(self) -> _ProjectionProgress:
@@ -257,10 +272,10 @@ class _ProjectionProgress:
             self._bar.__exit__(None, None, None)
 
     def update(self, done: int, total: int) -> None:
-        if not sys.stderr.isatty():
-            return
-        if self._bar is None:
-            self._bar = click.progressbar(length=total, label="projecting", file=sys.stderr)
-            self._bar.__enter__()
-        self._bar.update(done - self._done)
+        if self._advance is None:
+            from mllineage.client.cli_progress import progress_bar
+
+            self._bar = progress_bar(total, "projecting")
+            self._advance = self._bar.__enter__()
+        self._advance(done - self._done)
         self._done = done
