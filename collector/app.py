@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from mllineage.collector.api import (
@@ -22,7 +23,9 @@ from mllineage.collector.api import (
 )
 from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
+from mllineage.collector.api.inflight import InflightBudget
 from mllineage.collector.api.middleware import RequestIdMiddleware
+from mllineage.collector.api.openapi import install_openapi
 from mllineage.collector.api.ui import install_ui
 from mllineage.collector.db.engine import make_engine
 from mllineage.collector.forward.service import Forwarder
@@ -33,6 +36,7 @@ from mllineage.collector.ingest.backlog import ReadBarrier
 from mllineage.collector.ingest.projector import Projector
 from mllineage.collector.ingest.validate import EventValidator
 from mllineage.collector.ingest.writer import IngestWriter
+from mllineage.collector.memory import tune_allocator
 from mllineage.collector.metrics import CollectorMetrics, MetricsMiddleware
 from mllineage.collector.settings import Settings
 
@@ -72,18 +76,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         on_appended=projector.remember,
     )
 
-    forwarder = Forwarder(
-        engine,
-        targets_from_settings(settings.forward),
-        Pacing(
-            park_after=settings.forward_park_after,
-            backoff_max=settings.forward_backoff_max_seconds,
-        ),
-    )
+    forwarder = _forwarder(settings, engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tune_for_ingestion()
+        tune_allocator()
         projector.start()
         writer.start()
         forwarder.start()
@@ -108,27 +106,50 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.read_engine = read_engine
     app.state.read_barrier = barrier
     app.state.projector = projector
-    app.state.validator = EventValidator(strict=settings.strict_validation)
+    app.state.validator = EventValidator(
+        strict=settings.strict_validation, limits=settings.event_limits
+    )
     app.state.writer = writer
     app.state.forwarder = forwarder
     app.state.metrics = CollectorMetrics(engine, writer, forwarder)
     app.state.keyring = KeyRing(settings.hashed_api_keys())
+    app.state.inflight = InflightBudget(settings.max_inflight_bytes)
+    if settings.cors_origins:  # off by default: only listed browser origins may call the API
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Content-Encoding", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     install_error_handlers(app)
-    app.include_router(health.router)
-    app.include_router(metrics.router)
-    app.include_router(ingest.router)
-    app.include_router(ml.router)
-    app.include_router(overview.router)
-    app.include_router(marquez.router)
-    app.include_router(marquez_stats.router)
-    app.include_router(marquez_search.router)
-    app.include_router(marquez_tags.reads)
-    app.include_router(marquez_tags.writes)
-    app.include_router(marquez_absent.router)
+    install_openapi(app)
+    for router in (
+        health.router,
+        metrics.router,
+        ingest.router,
+        ml.router,
+        overview.router,
+        marquez.router,
+        marquez_stats.router,
+        marquez_search.router,
+        marquez_tags.reads,
+        marquez_tags.writes,
+        marquez_absent.router,  # last: the Marquez routes deliberately not served
+    ):
+        app.include_router(router)
     install_ui(app)
     return app
+
+
+def _forwarder(settings: Settings, engine: Engine) -> Forwarder:
+    """The forwarding targets of ``MLLINEAGE_FORWARD`` (none: a forwarder that does nothing)."""
+    pacing = Pacing(
+        park_after=settings.forward_park_after, backoff_max=settings.forward_backoff_max_seconds
+    )
+    return Forwarder(engine, targets_from_settings(settings.forward), pacing)
 
 
 def _version() -> str:

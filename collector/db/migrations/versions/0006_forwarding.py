@@ -7,7 +7,7 @@ migration get 0 on both; forwarding targets start at the head of the log, so the
 re-sent by ``mllineage replay``.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import mllineage.collector.db.types
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
