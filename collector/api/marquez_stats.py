@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,16 +18,17 @@ router = APIRouter(
     prefix="/api/v1/stats", tags=["marquez"], dependencies=[Depends(require_scope("read"))]
 )
 
-PeriodParam = Annotated[str | None, Query(description="DAY (24 hours) or WEEK (7 days)")]
+PeriodParam = Annotated[
+    Literal["DAY", "WEEK"], Query(description="DAY (24 hours) or WEEK (7 days)")
+]
 ZoneParam = Annotated[
     str | None, Query(description="IANA time zone of the WEEK's days, e.g. Europe/Paris")
 ]
 
 
-def _spans(period: str | None, timezone: str | None) -> list[stats.Interval]:
-    """Marquez's validation: an unknown period is a 400, and so is WEEK without a time zone."""
-    if period not in ("DAY", "WEEK"):
-        raise BadRequest("Invalid period: period must be DAY or WEEK")
+def _spans(period: str, timezone: str | None) -> list[stats.Interval]:
+    """Marquez's validation: an unknown period is a 400 (declared), and so is WEEK without a
+    time zone."""
     zone = None
     if period == "WEEK":
         if not timezone:
@@ -41,7 +42,7 @@ def _spans(period: str | None, timezone: str | None) -> list[stats.Interval]:
 
 @router.get("/lineage-events", response_model=list[LineageMetric])
 def lineage_events(
-    request: Request, period: PeriodParam = None, timezone: ZoneParam = None
+    request: Request, period: PeriodParam, timezone: ZoneParam = None
 ) -> list[LineageMetric]:
     """OpenLineage events per interval and event type (by eventTime)."""
     spans = _spans(period, timezone)
@@ -61,7 +62,7 @@ def lineage_events(
 
 
 def _cumulative(
-    request: Request, kind: stats.EntityKind, period: str | None, timezone: str | None
+    request: Request, kind: stats.EntityKind, period: str, timezone: str | None
 ) -> list[IntervalMetric]:
     spans = _spans(period, timezone)
     with read_connection(request) as conn:
@@ -73,16 +74,14 @@ def _cumulative(
 
 
 @router.get("/jobs", response_model=list[IntervalMetric])
-def jobs(
-    request: Request, period: PeriodParam = None, timezone: ZoneParam = None
-) -> list[IntervalMetric]:
+def jobs(request: Request, period: PeriodParam, timezone: ZoneParam = None) -> list[IntervalMetric]:
     """Jobs known at the end of each interval."""
     return _cumulative(request, "jobs", period, timezone)
 
 
 @router.get("/datasets", response_model=list[IntervalMetric])
 def datasets(
-    request: Request, period: PeriodParam = None, timezone: ZoneParam = None
+    request: Request, period: PeriodParam, timezone: ZoneParam = None
 ) -> list[IntervalMetric]:
     """Datasets known at the end of each interval."""
     return _cumulative(request, "datasets", period, timezone)
@@ -90,7 +89,7 @@ def datasets(
 
 @router.get("/sources", response_model=list[IntervalMetric])
 def sources(
-    request: Request, period: PeriodParam = None, timezone: ZoneParam = None
+    request: Request, period: PeriodParam, timezone: ZoneParam = None
 ) -> list[IntervalMetric]:
     """Sources (dataset namespaces) known at the end of each interval."""
     return _cumulative(request, "sources", period, timezone)

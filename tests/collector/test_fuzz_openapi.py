@@ -34,9 +34,15 @@ EXAMPLES_PER_BATCH = 2
 #:   Hypothesis properties in test_ingest_properties.py check that valid events are accepted.
 #: - The batch answers 200 with per-item failures (OpenLineage.yml), so a batch holding invalid
 #:   events is not rejected as a whole, by design.
+#: - Marquez's statistics need a time zone for WEEK and a known zone name (its rule, a 400): a
+#:   dependency between parameters the document cannot state.
 NOT_APPLICABLE: dict[str, list[CheckFunction]] = {
     "POST /api/v1/lineage": [positive_data_acceptance],
     "POST /api/v1/lineage/batch": [positive_data_acceptance, negative_data_rejection],
+    **{
+        f"GET /api/v1/stats/{kind}": [positive_data_acceptance]
+        for kind in ("lineage-events", "jobs", "datasets", "sources")
+    },
 }
 
 
@@ -83,7 +89,9 @@ def test_every_operation_answers_as_documented(engine: Engine, settings: Setting
         assert client.post("/api/v1/lineage/batch", json=seed).status_code == 200
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-        assert len(operations) == len(app.openapi()["paths"]) + 1  # /lineage has GET and POST
+        methods = {"get", "put", "post", "delete", "patch"}
+        documented = sum(len(methods & ops.keys()) for ops in app.openapi()["paths"].values())
+        assert len(operations) == documented
         failures: dict[str, str] = {}
         for operation in operations:
             for mode in modes(operation):
