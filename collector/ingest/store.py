@@ -67,6 +67,7 @@ from mllineage.collector.ingest.fold import (
     dataset_kind,
     normalise_run_id,
 )
+from mllineage.collector.ingest.inferred import derive_inferred_edges
 from mllineage.collector.ingest.validate import ParsedEvent
 
 _CHUNK = 400
@@ -132,6 +133,7 @@ def store_events(
             fold.add(parsed)
     if seen:
         writer.project(fold, received_at)
+        derive_inferred_edges(conn, fold.runs)
     claimed: set[bytes] = set()
     new = []
     for parsed in events:
