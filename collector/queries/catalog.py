@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.errors import NotFound
-from mllineage.collector.queries import details
+from mllineage.collector.queries import details, quality
 from mllineage.collector.queries.details import (
     DatasetInfo,
     Facets,
@@ -24,6 +24,7 @@ from mllineage.collector.queries.details import (
     RunInfo,
     VersionInfo,
 )
+from mllineage.collector.queries.quality import Checks, Profile
 from mllineage.collector.queries.resolve import (
     resolve_dataset,
     resolve_job,
@@ -72,6 +73,8 @@ class DatasetRecord:
     tags: list[Tag]
     current_version: str | None
     last_modified_at: datetime | None
+    checks: Checks | None = None
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,8 @@ def dataset_records(conn: Connection, infos: Sequence[DatasetInfo]) -> list[Data
     facets = details.dataset_facets(conn, ids)
     tags = _tags(conn, ids)
     latest = _latest_versions(conn, ids)
+    checks = quality.latest_checks(conn, ids)
+    profiles = quality.latest_profiles(conn, ids)
     return [
         DatasetRecord(
             info=info,
@@ -165,6 +170,8 @@ def dataset_records(conn: Connection, infos: Sequence[DatasetInfo]) -> list[Data
             tags=tags.get(info.id, []),
             current_version=latest[info.id][0] if info.id in latest else None,
             last_modified_at=latest[info.id][1] if info.id in latest else None,
+            checks=checks.get(info.id),
+            profile=profiles.get(info.id),
         )
         for info in infos
     ]

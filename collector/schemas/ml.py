@@ -116,6 +116,31 @@ class TaggedRow(_Row):
     path: list[str]
 
 
+class AssertionResult(_Row):
+    assertion: str
+    status: str = Field(description="passed, failed, or warning (failed with severity warn)")
+    column: str | None = Field(description="the checked column (None: the whole dataset)")
+    severity: str | None
+    name: str | None
+    expected: str | None
+    actual: str | None
+
+
+class QualityRow(_Row):
+    node_id: str
+    namespace: str
+    name: str
+    kind: str
+    checked_node_id: str = Field(description="the dataset upstream whose latest checks fail")
+    status: str = Field(description="its latest checks' status: failed or warning")
+    failing_assertions: list[AssertionResult]
+    checked_at: datetime = Field(description="event time of the latest checks")
+    checked_by_run_id: str | None = Field(description="the run that reported them, when known")
+    placement: str = Field(description="where the producer put them: dataset, input, output, run")
+    depth: int
+    path: list[str]
+
+
 class VersionRef(_Row):
     node_id: str
     namespace: str

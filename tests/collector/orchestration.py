@@ -254,3 +254,69 @@ def churn_dag() -> list[dict[str, Any]]:
         ),
         airflow_dag_run("COMPLETE", 21, dag_id=DAG_ID, run_id=DAG_RUN),
     ]
+
+
+# -- data-quality checks, in each placement producers use ----------------------------------------
+
+
+def sql_check_task(
+    minutes: float,
+    *,
+    dag_id: str,
+    task_id: str,
+    dag_run_id: str,
+    run_id: str,
+    table: tuple[str, str],
+    assertions: list[dict[str, Any]],
+    row_count: int,
+) -> dict[str, Any]:
+    """An Airflow SQL check operator's COMPLETE (``SQLColumnCheckOperator``): the checked table
+    is an input carrying ``dataQualityAssertions`` and its profile (``dataQualityMetrics``) as
+    dataset facets, as the OpenLineage SQL check extractors build them."""
+    metrics = facet(rowCount=row_count, columnMetrics={})
+    checked = dataset(
+        *table, dataQualityAssertions=assertions_facet(*assertions), dataQualityMetrics=metrics
+    )
+    return airflow_task_run(
+        "COMPLETE",
+        minutes,
+        dag_id=dag_id,
+        task_id=task_id,
+        dag_run_id=dag_run_id,
+        run_id=run_id,
+        operator="SQLColumnCheckOperator",
+        inputs=[checked],
+    )
+
+
+def run_facet_checks(
+    minutes: float,
+    *,
+    job: tuple[str, str],
+    run_id: str,
+    table: tuple[str, str],
+    assertions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A check job that sends its assertions as a *run* facet, about the table it read."""
+    return run_event(
+        "COMPLETE",
+        minutes,
+        run_id=run_id,
+        job=job,
+        inputs=[dataset(*table)],
+        run_facets={"dataQualityAssertions": assertions_facet(*assertions)},
+    )
+
+
+def input_facet_checks(
+    minutes: float,
+    *,
+    job: tuple[str, str],
+    run_id: str,
+    table: tuple[str, str],
+    assertions: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A check job that sends its assertions as an input facet only."""
+    checked = dataset(*table)
+    checked["inputFacets"] = {"dataQualityAssertions": assertions_facet(*assertions)}
+    return run_event("COMPLETE", minutes, run_id=run_id, job=job, inputs=[checked])
