@@ -28,6 +28,7 @@ def register(group: click.Group) -> None:
         model_lineage,
         impact,
         tagged,
+        quality,
         audit,
         feature_lineage,
         export,
@@ -325,15 +326,75 @@ def impact(
     _emit(body, as_json, columns, "nothing downstream", offset=offset)
 
 
+_SCOPE = click.option(
+    "--scope",
+    type=click.Choice(["current", "graph", "versions"]),
+    default="current",
+    show_default=True,
+    help="current: today's graph (or --as-of; 'graph' is its old name); versions: every model "
+    "version and deployment ever built.",
+)
+
+
+@click.command()
+@click.option(
+    "--status",
+    type=click.Choice(["failed", "warning"]),
+    default="failed",
+    show_default=True,
+    help="failed: failing checks; warning: failing or warning checks.",
+)
+@_SCOPE
+@click.option("--kinds", default=None, help="Default: model,endpoint.")
+@click.option("--depth", default=50, show_default=True, help="Hops to walk.")
+@click.option("--as-of", default=None, help="Answer on the graph as it stood then (ISO 8601).")
+@_page_options
+@_server_options
+def quality(
+    status: str,
+    scope: str,
+    kinds: str | None,
+    depth: int,
+    as_of: str | None,
+    limit: int,
+    offset: int,
+    url: str,
+    api_key: str | None,
+    as_json: bool,
+) -> None:
+    """Models and endpoints downstream of datasets whose latest quality checks fail."""
+    body = _ask(
+        url,
+        api_key,
+        "/api/v1/ml/governance/quality",
+        status=status,
+        scope=scope,
+        kinds=kinds,
+        depth=depth,
+        asOf=as_of,
+        limit=limit,
+        offset=offset,
+    )
+    for row in body["rows"]:
+        row["failing"] = [
+            f"{a['assertion']}({a['column']})" if a["column"] else a["assertion"]
+            for a in row["failing_assertions"]
+        ]
+    columns = [
+        ("KIND", "kind"),
+        ("NODE", "node_id"),
+        ("CHECKED", "checked_node_id"),
+        ("STATUS", "status"),
+        ("FAILING", "failing"),
+        ("DEPTH", "depth"),
+        ("PATH", "path"),
+    ]
+    _emit(body, as_json, columns, f"no model or endpoint consumes {status} data", offset=offset)
+
+
 @click.command()
 @click.argument("tag", default="pii")
-@click.option(
-    "--scope",
-    type=click.Choice(["graph", "versions"]),
-    default="graph",
-    show_default=True,
-    help="graph: today's graph (or --as-of); versions: every model version ever built.",
-)
+@_SCOPE
 @click.option("--kinds", default=None, help="Default: model,endpoint.")
 @click.option("--depth", default=50, show_default=True, help="Hops to walk.")
 @click.option("--as-of", default=None, help="Answer on the graph as it stood then (ISO 8601).")

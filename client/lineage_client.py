@@ -205,7 +205,7 @@ class LineageClient:
         self,
         tag: str = "pii",
         *,
-        scope: Literal["graph", "versions"] = "graph",
+        scope: Literal["current", "graph", "versions"] = "current",
         kinds: list[str] | None = None,
         depth: int = 50,
         as_of: datetime | str | None = None,
@@ -214,7 +214,8 @@ class LineageClient:
     ) -> Any:
         """Which models and endpoints have data tagged ``tag`` (e.g. ``pii``) upstream?
 
-        ``scope="versions"`` asks about every model version ever built, not today's graph.
+        ``scope="versions"`` asks about every model version ever built, not today's graph
+        (``"current"``; ``"graph"`` is its old name).
         Every row, fetched page by page (``page_size`` rows per request).
         """
         return self._rows(
@@ -222,6 +223,34 @@ class LineageClient:
             as_frame,
             page_size=page_size,
             tag=tag,
+            scope=scope,
+            kinds=kinds,
+            depth=depth,
+            asOf=as_of,
+        )
+
+    def get_models_with_failing_checks(
+        self,
+        status: Literal["failed", "warning"] = "failed",
+        *,
+        scope: Literal["current", "versions"] = "current",
+        kinds: list[str] | None = None,
+        depth: int = 50,
+        as_of: datetime | str | None = None,
+        as_frame: bool | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Any:
+        """Which models and endpoints consume data whose latest quality checks fail?
+
+        One row per (model or endpoint, checked dataset upstream) with ``failing_assertions``
+        and a ``path``; ``status="warning"`` also reports checks that only warn. ``scope`` as in
+        ``get_models_with_tag``. Every row, fetched page by page.
+        """
+        return self._rows(
+            "/api/v1/ml/governance/quality",
+            as_frame,
+            page_size=page_size,
+            status=status,
             scope=scope,
             kinds=kinds,
             depth=depth,
