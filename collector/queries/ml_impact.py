@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from mllineage.collector.queries import details
+from mllineage.collector.queries import details, quality
 from mllineage.collector.queries.graph_view import FIRST_PAGE, Labels, Page, PagedAnswer, graph_of
 from mllineage.collector.queries.ml_common import (
     KINDS,
@@ -35,6 +35,15 @@ class ImpactRow:
     last_run_state: str | None
     last_run_at: datetime | None
     path: list[str]
+    quality: list[PathQuality]
+
+
+@dataclass
+class PathQuality:
+    """The latest data-quality status of a dataset the row's path passes."""
+
+    node_id: str
+    status: str
 
 
 def impact(
@@ -48,6 +57,8 @@ def impact(
     ``page`` picks the rows returned (``total_count`` counts them all); owners, last runs and
     paths are loaded for those rows only. The graph is the walk's nodes and edges restricted to
     the start, the page's rows and their paths (the whole walk when one page holds every row).
+    ``quality`` lists the latest quality status of every checked dataset on the row's path
+    (the start and the row's node included), in path order.
     """
     start = start_of(conn, node_id, options)
     walked = walks(conn, start, "downstream", options)
@@ -65,11 +76,14 @@ def impact(
     detail = Labels(conn, [n for n, _ in chosen], owners=True)
     owners = _owners(detail, [n for n, _ in chosen])
     last_runs = _last_runs(conn, job_runs(conn, start, labels), walked, [n for n, _ in chosen])
+    paths = {node: one.path(node) for node, one in chosen}
+    statuses = _statuses(conn, labels, {step for path in paths.values() for step in path})
     rows = []
     shown: set[Node] = {start.node}
     for node, one in chosen:
         view = labels.view(node)
         last = last_runs.get(node)
+        passed = [step for step in paths[node] if step in statuses]
         rows.append(
             ImpactRow(
                 view.id,
@@ -84,9 +98,10 @@ def impact(
                 last.state if last else None,
                 last.at if last else None,
                 labels.walk_path(one, node),
+                [PathQuality(labels.node_id(step), statuses[step]) for step in passed],
             )
         )
-        shown.update(one.path(node))
+        shown.update(paths[node])
     edges = {edge for one in walked for edge in one.edges}
     graph = graph_of(labels, shown, edges)
     return PagedAnswer(rows, graph, any(w.truncated for w in walked), len(found))
@@ -97,6 +112,13 @@ _KIND_ORDER = {kind: index for index, kind in enumerate(KINDS)}
 
 def _kind(labels: Labels, node: Node) -> str:
     return "job" if node.type in ("job", "run") else labels.kind(node)
+
+
+def _statuses(conn: Connection, labels: Labels, nodes: set[Node]) -> dict[Node, str]:
+    """The latest quality status of each dataset (or version's dataset) among ``nodes``."""
+    datasets = {node: found.id for node in nodes if (found := labels.dataset_of(node))}
+    checks = quality.latest_checks(conn, set(datasets.values()))
+    return {node: checks[id_].status for node, id_ in datasets.items() if id_ in checks}
 
 
 def _owners(labels: Labels, nodes: list[Node]) -> dict[Node, list[str]]:

@@ -88,6 +88,11 @@ class ChainRow(_Row):
     path: list[str]
 
 
+class PathQuality(_Row):
+    node_id: str
+    status: str = Field(description="passed, warning or failed")
+
+
 class ImpactRow(_Row):
     node_id: str
     type: str
@@ -101,6 +106,9 @@ class ImpactRow(_Row):
     last_run_state: str | None
     last_run_at: datetime | None
     path: list[str]
+    quality: list[PathQuality] = Field(
+        description="latest quality status of each checked dataset on the path, in path order"
+    )
 
 
 class TaggedRow(_Row):

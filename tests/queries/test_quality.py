@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from mllineage.collector.schemas.lineage import PagedQueryResult
 from mllineage.collector.schemas.marquez import Dataset
-from mllineage.collector.schemas.ml import QualityRow
+from mllineage.collector.schemas.ml import ImpactRow, QualityRow
 from tests.collector import orchestration as o
 from tests.collector.events import dataset, facet, run_event
 
@@ -252,3 +252,16 @@ def test_dataset_details_carry_latest_checks_and_profile(checked: TestClient) ->
         REFUND_INPUT_FACET,
     )
     assert details(LTV).quality is None
+
+
+def test_impact_rows_carry_the_quality_of_the_datasets_they_pass(checked: TestClient) -> None:
+    response = checked.get(
+        "/api/v1/ml/impact", params={"nodeId": node(ORDERS), "kinds": "model,endpoint"}
+    )
+    assert response.status_code == 200, response.text
+    answer = PagedQueryResult[ImpactRow].model_validate(response.json())
+    # orders (warns) -> ltv.train -> ltv -> ltv.deploy -> endpoint: only orders was checked
+    assert [(r.node_id, [(q.node_id, q.status) for q in r.quality]) for r in answer.rows] == [
+        (node(LTV), [(node(ORDERS), "warning")]),
+        (node(ENDPOINT), [(node(ORDERS), "warning")]),
+    ]
