@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from mllineage.collector.db.tables import datasets_t, inferred_io_t, jobs_t
+from mllineage.collector.queries import inferred as read_inferred
 from tests.collector import orchestration as dag
 from tests.conftest import empty_database
 
@@ -79,3 +80,20 @@ def test_declared_inputs_win_over_inferred_ones(client: TestClient, engine: Engi
     assert inferred(engine) == {
         (dag.FIT_RUN, "in", dag.CUSTOMERS[1], dag.TRAIN_RUN, "churn.fit", "parent")
     }
+
+
+def test_current_inferred_edges_say_what_they_were_inferred_from(
+    client: TestClient, engine: Engine
+) -> None:
+    response = client.post("/api/v1/lineage/batch", json=dag.churn_dag())
+    assert response.status_code == 200, response.text
+    with engine.connect() as conn:
+        features = conn.execute(
+            select(datasets_t.c.id).where(datasets_t.c.name == dag.FEATURES[1])
+        ).scalar_one()
+        edges = read_inferred.current_of_datasets(conn, [features])
+        said = sorted(read_inferred.evidence(conn, edges).values())
+    assert said == [
+        f"airflow task dependency: build_features → train, DAG run {dag.DAG_RUN}",
+        f"runs under airflow:churn_training.train (run {dag.TRAIN_RUN}), whose inputs it inherits",
+    ]
