@@ -40,13 +40,6 @@ from mllineage.collector.schemas.ml import (
 router = APIRouter(prefix="/api/v1/ml", tags=["ml"], dependencies=[Depends(require_scope("read"))])
 
 DirectionParam = Literal["upstream", "downstream", "both"]
-ScopeParam = Annotated[
-    ml_governance.Scope,
-    Query(
-        description="current: the graph as it stands (or asOf); versions: every model version "
-        "and deployment ever built ('graph' = current)"
-    ),
-]
 VersionParam = Annotated[
     str | None, Query(description="Model version (default: the #version in nodeId, else newest)")
 ]
@@ -133,12 +126,13 @@ def governance_tagged(
     options: TraversalOptions,
     page: PageParams,
     tag: Annotated[str, Query(description="Tag key (any non-negative value) or key:value")] = "pii",
-    scope: ScopeParam = "current",
 ) -> Response:
     """Every model/endpoint with a dataset or column carrying ``tag`` upstream (a set query),
     one page of rows at a time (``limit``/``offset``; ``total_count`` counts them all)."""
     with read_connection(request) as conn:
-        answer = ml_governance.tagged(conn, tag=tag, options=options, scope=scope, page=page)
+        answer = ml_governance.tagged(
+            conn, tag=tag, options=options, scope=options.scope, page=page
+        )
     return answer_response(answer)
 
 
@@ -151,12 +145,13 @@ def governance_quality(
         ml_quality.Wanted,
         Query(description="failed: failing checks; warning: failing or warning checks"),
     ] = "failed",
-    scope: ScopeParam = "current",
 ) -> Response:
     """Every model/endpoint downstream of a dataset whose latest data-quality checks fail, with
     the failing assertions and a path (a set query, paged like ``governance/tagged``)."""
     with read_connection(request) as conn:
-        answer = ml_quality.quality(conn, status=status, options=options, scope=scope, page=page)
+        answer = ml_quality.quality(
+            conn, status=status, options=options, scope=options.scope, page=page
+        )
     return answer_response(answer)
 
 

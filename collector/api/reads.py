@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from mllineage.collector.errors import DatabaseUnavailable
 from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, Answer, Page
-from mllineage.collector.queries.ml_common import Options, parse_kinds
+from mllineage.collector.queries.ml_common import Options, Scope, parse_kinds
 from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
 
 MAX_DEPTH = 1_000
@@ -86,8 +86,23 @@ def traversal_options(
     max_nodes: Annotated[
         int, Query(alias="maxNodes", ge=1, le=MAX_NODES, description="Node cap (sets truncated).")
     ] = DEFAULT_MAX_NODES,
+    scope: Annotated[
+        Scope,
+        Query(
+            description="current: the graph as it stands (each job's latest completed run), or "
+            "as of asOf; versions: every version of the start and everything ever built from it "
+            "(every model version, every endpoint deployment), each row naming its version "
+            "('graph' = current)"
+        ),
+    ] = "current",
 ) -> Options:
-    return Options(depth=depth, as_of=utc(as_of), max_nodes=max_nodes, kinds=parse_kinds(kinds))
+    return Options(
+        depth=depth,
+        as_of=utc(as_of),
+        max_nodes=max_nodes,
+        kinds=parse_kinds(kinds),
+        scope=scope,
+    )
 
 
 TraversalOptions = Annotated[Options, Depends(traversal_options)]

@@ -6,12 +6,16 @@ evidence (``path``: node ids in data-flow order from source to consumer; ``run_i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
 from mllineage.collector.queries.graph_view import Answer, Labels, walks_graph
+from mllineage.collector.queries.history import until_of
 from mllineage.collector.queries.ml_common import (
     Directions,
     Options,
@@ -48,6 +52,7 @@ class SourceRow:
     version: str | None
     depth: int
     path: list[str]
+    until: datetime | None = None
 
 
 @dataclass
@@ -63,6 +68,7 @@ class FeatureGroupRow:
     direction: str
     depth: int
     path: list[str]
+    until: datetime | None = None
 
 
 @dataclass
@@ -71,6 +77,7 @@ class EndpointRef:
     name: str
     model_version: str | None
     status: str | None
+    until: datetime | None = None
 
 
 @dataclass
@@ -85,6 +92,7 @@ class ModelRow:
     endpoints: list[EndpointRef]
     depth: int
     path: list[str]
+    until: datetime | None = None
 
 
 def lineage(
@@ -126,6 +134,7 @@ def sources(conn: Connection, *, node_id: str, options: Options) -> Answer[Sourc
     [up] = walks(conn, start, "upstream", options, probe_ends=True)
     labels = Labels(conn, up.depth)
     producers: dict[Node, list[Node]] = {}
+    nodes: list[Node] = []
     for edge in up.edges:
         producers.setdefault(edge.destination, []).append(edge.origin)
     rows = []
@@ -147,6 +156,8 @@ def sources(conn: Connection, *, node_id: str, options: Options) -> Answer[Sourc
                     path=labels.walk_path(up, node),
                 )
             )
+            nodes.append(node)
+    _set_until(conn, rows, nodes)
     return Answer(rows, walks_graph(labels, [up]), up.truncated)
 
 
@@ -184,7 +195,15 @@ def feature_groups(
                 path=labels.walk_path(one, node),
             )
         )
+    _set_until(conn, rows, [node for node, _ in found])
     return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+
+
+def _set_until(conn: Connection, rows: Sequence[Any], nodes: Sequence[Node]) -> None:
+    """Fill each row's ``until`` (when its version, if it is one, was superseded)."""
+    ends = until_of(conn, nodes)
+    for row, node in zip(rows, nodes, strict=True):
+        row.until = ends.get(node)
 
 
 def _feature_store(facets: details.Facets) -> str | None:
@@ -245,6 +264,7 @@ def models(
                 path=labels.walk_path(one, node),
             )
         )
+    _set_until(conn, rows, [node for node, _ in found])
     return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
 
 
@@ -297,6 +317,7 @@ def _endpoints(
     read = _read_versions(conn, {r for pairs in served.values() for _, r in pairs if r})
     endpoint_ids = {labels.dataset_of(e).id for pairs in served.values() for e, _ in pairs}  # type: ignore[union-attr]
     facets = details.dataset_facets(conn, endpoint_ids, ["mllineage_endpoint"])
+    ends = until_of(conn, {target for pairs in served.values() for target, _ in pairs})
     result: dict[Node, list[EndpointRef]] = {}
     for model, pairs in served.items():
         model_info = labels.dataset_of(model)
@@ -314,6 +335,7 @@ def _endpoints(
                     name=str(facet.get("name") or view.name),
                     model_version=str(model_version) if model_version is not None else None,
                     status=str(facet["status"]) if facet.get("status") is not None else None,
+                    until=ends.get(target),
                 )
             )
         unique = {(r.node_id, r.model_version): r for r in refs}

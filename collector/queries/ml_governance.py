@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
 
 from sqlalchemy import Connection, select
 
@@ -23,7 +22,7 @@ from mllineage.collector.queries.graph_view import (
     graph_of,
     of_kinds,
 )
-from mllineage.collector.queries.ml_common import Options, graph_for
+from mllineage.collector.queries.ml_common import Options, Scope, graph_for
 from mllineage.collector.queries.tables import tags_t
 from mllineage.collector.queries.traversal import (
     Edge,
@@ -35,9 +34,6 @@ from mllineage.collector.queries.traversal import (
     version,
 )
 
-#: ``current``: the graph as it stands (each job's latest completed run) or as of ``asOf``;
-#: ``versions``: every model version and deployment ever built. ``graph`` = ``current`` (old name).
-Scope = Literal["current", "graph", "versions"]
 DEFAULT_KINDS = frozenset({"model", "endpoint"})
 #: ``tag=pii`` matches any value of the key except these (``pii: false`` is not PII).
 NEGATIVE_VALUES = frozenset({"false", "no", "0", "none", "n"})

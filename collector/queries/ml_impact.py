@@ -9,6 +9,7 @@ from sqlalchemy import Connection
 
 from mllineage.collector.queries import details, quality
 from mllineage.collector.queries.graph_view import FIRST_PAGE, Labels, Page, PagedAnswer, graph_of
+from mllineage.collector.queries.history import until_of
 from mllineage.collector.queries.ml_common import (
     KINDS,
     Options,
@@ -36,6 +37,7 @@ class ImpactRow:
     last_run_at: datetime | None
     path: list[str]
     quality: list[PathQuality]
+    until: datetime | None
 
 
 @dataclass
@@ -78,6 +80,7 @@ def impact(
     last_runs = _last_runs(conn, job_runs(conn, start, labels), walked, [n for n, _ in chosen])
     paths = {node: one.path(node) for node, one in chosen}
     statuses = _statuses(conn, labels, {step for path in paths.values() for step in path})
+    ends = until_of(conn, paths)
     rows = []
     shown: set[Node] = {start.node}
     for node, one in chosen:
@@ -99,6 +102,7 @@ def impact(
                 last.at if last else None,
                 labels.walk_path(one, node),
                 [PathQuality(labels.node_id(step), statuses[step]) for step in passed],
+                ends.get(node),
             )
         )
         shown.update(paths[node])

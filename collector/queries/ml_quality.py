@@ -15,8 +15,8 @@ from typing import Literal
 from sqlalchemy import Connection
 
 from mllineage.collector.queries.graph_view import FIRST_PAGE, Page, PagedAnswer
-from mllineage.collector.queries.ml_common import Options
-from mllineage.collector.queries.ml_governance import Scope, reached_downstream
+from mllineage.collector.queries.ml_common import Options, Scope
+from mllineage.collector.queries.ml_governance import reached_downstream
 from mllineage.collector.queries.quality import AssertionResult, Checks, latest_checks
 from mllineage.collector.queries.traversal import Node, dataset
 

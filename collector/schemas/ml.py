@@ -37,6 +37,9 @@ class SourceRow(_Row):
     version: str | None
     depth: int
     path: list[str]
+    until: datetime | None = Field(
+        None, description="a version row: when the next version replaced it (None: still newest)"
+    )
 
 
 class FeatureGroupRow(_Row):
@@ -51,6 +54,9 @@ class FeatureGroupRow(_Row):
     direction: str
     depth: int
     path: list[str]
+    until: datetime | None = Field(
+        None, description="a version row: when the next version replaced it (None: still newest)"
+    )
 
 
 class EndpointRef(_Row):
@@ -58,6 +64,9 @@ class EndpointRef(_Row):
     name: str
     model_version: str | None = Field(description="the model version the endpoint serves")
     status: str | None
+    until: datetime | None = Field(
+        None, description="a version row: when the next version replaced it (None: still newest)"
+    )
 
 
 class ModelRow(_Row):
@@ -71,6 +80,9 @@ class ModelRow(_Row):
     endpoints: list[EndpointRef]
     depth: int
     path: list[str]
+    until: datetime | None = Field(
+        None, description="a version row: when the next version replaced it (None: still newest)"
+    )
 
 
 class ChainRow(_Row):
@@ -108,6 +120,9 @@ class ImpactRow(_Row):
     path: list[str]
     quality: list[PathQuality] = Field(
         description="latest quality status of each checked dataset on the path, in path order"
+    )
+    until: datetime | None = Field(
+        None, description="a version row: when the next version replaced it (None: still newest)"
     )
 
 
