@@ -72,6 +72,16 @@ def _page_options(func: F) -> F:
     )(func)
 
 
+_SCOPE = click.option(
+    "--scope",
+    type=click.Choice(["current", "graph", "versions"]),
+    default="current",
+    show_default=True,
+    help="current: today's graph (or --as-of; 'graph' is its old name); versions: every model "
+    "version and deployment ever built.",
+)
+
+
 def _ask(url: str, api_key: str | None, path: str, **params: Any) -> dict[str, Any]:
     with LineageClient(url, api_key) as client:
         try:
@@ -156,6 +166,7 @@ def short_name(node_id: str) -> str:
     show_default=True,
 )
 @click.option("--kinds", default=None, help="Only these kinds, e.g. model,endpoint.")
+@_SCOPE
 @_walk_options
 @_server_options
 def lineage(
@@ -164,6 +175,7 @@ def lineage(
     kinds: str | None,
     depth: int,
     as_of: str | None,
+    scope: str,
     url: str,
     api_key: str | None,
     as_json: bool,
@@ -178,6 +190,7 @@ def lineage(
         kinds=kinds,
         depth=depth,
         asOf=as_of,
+        scope=scope,
     )
     columns = [
         ("DIR", "direction"),
@@ -192,13 +205,22 @@ def lineage(
 
 @click.command()
 @click.argument("node")
+@_SCOPE
 @_walk_options
 @_server_options
 def sources(
-    node: str, depth: int, as_of: str | None, url: str, api_key: str | None, as_json: bool
+    node: str,
+    depth: int,
+    as_of: str | None,
+    scope: str,
+    url: str,
+    api_key: str | None,
+    as_json: bool,
 ) -> None:
     """The raw data sources NODE (a feature group, a model…) is built from."""
-    body = _ask(url, api_key, "/api/v1/ml/sources", nodeId=node, depth=depth, asOf=as_of)
+    body = _ask(
+        url, api_key, "/api/v1/ml/sources", nodeId=node, depth=depth, asOf=as_of, scope=scope
+    )
     columns = [("DEPTH", "depth"), ("KIND", "kind"), ("SOURCE", "node_id"), ("PATH", "path")]
     _emit(body, as_json, columns, "no raw sources upstream")
 
@@ -212,6 +234,7 @@ def sources(
     show_default=True,
     help="downstream: built from NODE; upstream: NODE depends on them.",
 )
+@_SCOPE
 @_walk_options
 @_server_options
 def feature_groups(
@@ -219,6 +242,7 @@ def feature_groups(
     direction: str,
     depth: int,
     as_of: str | None,
+    scope: str,
     url: str,
     api_key: str | None,
     as_json: bool,
@@ -232,6 +256,7 @@ def feature_groups(
         direction=direction,
         depth=depth,
         asOf=as_of,
+        scope=scope,
     )
     columns = [
         ("DIR", "direction"),
@@ -246,13 +271,22 @@ def feature_groups(
 
 @click.command()
 @click.argument("node")
+@_SCOPE
 @_walk_options
 @_server_options
 def models(
-    node: str, depth: int, as_of: str | None, url: str, api_key: str | None, as_json: bool
+    node: str,
+    depth: int,
+    as_of: str | None,
+    scope: str,
+    url: str,
+    api_key: str | None,
+    as_json: bool,
 ) -> None:
     """Models (with versions) downstream of NODE and the endpoints serving them."""
-    body = _ask(url, api_key, "/api/v1/ml/models", nodeId=node, depth=depth, asOf=as_of)
+    body = _ask(
+        url, api_key, "/api/v1/ml/models", nodeId=node, depth=depth, asOf=as_of, scope=scope
+    )
     columns = [
         ("MODEL", "model_name"),
         ("VERSION", "current_version"),
@@ -288,6 +322,7 @@ def model_lineage(
 @click.command()
 @click.argument("node")
 @click.option("--kinds", default=None, help="Only these kinds, e.g. model,endpoint.")
+@_SCOPE
 @_walk_options
 @_page_options
 @_server_options
@@ -296,6 +331,7 @@ def impact(
     kinds: str | None,
     depth: int,
     as_of: str | None,
+    scope: str,
     limit: int,
     offset: int,
     url: str,
@@ -311,6 +347,7 @@ def impact(
         kinds=kinds,
         depth=depth,
         asOf=as_of,
+        scope=scope,
         limit=limit,
         offset=offset,
     )
@@ -324,16 +361,6 @@ def impact(
         ("AT", "last_run_at"),
     ]
     _emit(body, as_json, columns, "nothing downstream", offset=offset)
-
-
-_SCOPE = click.option(
-    "--scope",
-    type=click.Choice(["current", "graph", "versions"]),
-    default="current",
-    show_default=True,
-    help="current: today's graph (or --as-of; 'graph' is its old name); versions: every model "
-    "version and deployment ever built.",
-)
 
 
 @click.command()

@@ -89,6 +89,7 @@ class LineageClient:
         depth: int = 20,
         kinds: list[str] | None = None,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         max_nodes: int | None = None,
         as_frame: bool | None = None,
     ) -> Any:
@@ -101,6 +102,7 @@ class LineageClient:
             depth=depth,
             kinds=kinds,
             asOf=as_of,
+            scope=scope,
             maxNodes=max_nodes,
         )
 
@@ -110,10 +112,13 @@ class LineageClient:
         *,
         depth: int = 20,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         as_frame: bool | None = None,
     ) -> Any:
         """Which raw data sources is this feature group (or model, or any node) built from?"""
-        return self._rows("/api/v1/ml/sources", as_frame, nodeId=node_id, depth=depth, asOf=as_of)
+        return self._rows(
+            "/api/v1/ml/sources", as_frame, nodeId=node_id, depth=depth, asOf=as_of, scope=scope
+        )
 
     def get_feature_groups_from_source(
         self,
@@ -121,6 +126,7 @@ class LineageClient:
         *,
         depth: int = 20,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         as_frame: bool | None = None,
     ) -> Any:
         """Which feature groups are built from this data source (downstream)?"""
@@ -131,6 +137,7 @@ class LineageClient:
             direction="downstream",
             depth=depth,
             asOf=as_of,
+            scope=scope,
         )
 
     def get_feature_groups_from_model(
@@ -139,6 +146,7 @@ class LineageClient:
         *,
         depth: int = 20,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         as_frame: bool | None = None,
     ) -> Any:
         """Which feature groups does this model depend on (upstream, at any depth)?
@@ -152,6 +160,7 @@ class LineageClient:
             direction="upstream",
             depth=depth,
             asOf=as_of,
+            scope=scope,
         )
 
     def get_models_using(
@@ -160,10 +169,13 @@ class LineageClient:
         *,
         depth: int = 20,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         as_frame: bool | None = None,
     ) -> Any:
         """Which models (with versions, and the endpoints serving them) use this node?"""
-        return self._rows("/api/v1/ml/models", as_frame, nodeId=node_id, depth=depth, asOf=as_of)
+        return self._rows(
+            "/api/v1/ml/models", as_frame, nodeId=node_id, depth=depth, asOf=as_of, scope=scope
+        )
 
     def get_model_lineage(
         self,
@@ -185,6 +197,7 @@ class LineageClient:
         depth: int = 20,
         kinds: list[str] | None = None,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         as_frame: bool | None = None,
         page_size: int = PAGE_SIZE,
     ) -> Any:
@@ -199,6 +212,7 @@ class LineageClient:
             depth=depth,
             kinds=kinds,
             asOf=as_of,
+            scope=scope,
         )
 
     def get_models_with_tag(
