@@ -293,6 +293,7 @@ def models(
         ("ALL VERSIONS", "versions"),
         ("ENDPOINTS", "endpoints"),
         ("TRAINED BY RUN", "run_id"),
+        ("UNTIL", "until"),
         ("PATH", "path"),
     ]
     _emit(body, as_json, columns, "no models downstream")
@@ -359,6 +360,7 @@ def impact(
         ("LAST RUN", "last_run_id"),
         ("STATE", "last_run_state"),
         ("AT", "last_run_at"),
+        ("UNTIL", "until"),
     ]
     _emit(body, as_json, columns, "nothing downstream", offset=offset)
 

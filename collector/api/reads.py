@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from mllineage.collector.errors import DatabaseUnavailable
 from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, Answer, Page
-from mllineage.collector.queries.ml_common import Options, Scope, parse_kinds
+from mllineage.collector.queries.ml_common import Edges, Options, Scope, parse_kinds
 from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
 
 MAX_DEPTH = 1_000
@@ -95,6 +95,14 @@ def traversal_options(
             "('graph' = current)"
         ),
     ] = "current",
+    edges: Annotated[
+        Edges,
+        Query(
+            description="all: declared edges and edges inferred from orchestration (Airflow task "
+            "dependencies, parent runs), marked inferred with their evidence; declared: only "
+            "what producers declared"
+        ),
+    ] = "all",
 ) -> Options:
     return Options(
         depth=depth,
@@ -102,6 +110,7 @@ def traversal_options(
         max_nodes=max_nodes,
         kinds=parse_kinds(kinds),
         scope=scope,
+        edges=edges,
     )
 
 

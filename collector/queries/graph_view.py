@@ -46,9 +46,14 @@ class NodeView:
 
 @dataclass
 class EdgeView:
+    """An edge of an answer's graph; ``inferred`` edges were not declared by any producer but
+    inferred from orchestration (``evidence`` says from what)."""
+
     origin: str
     destination: str
     run_id: str | None = None
+    inferred: bool = False
+    evidence: str | None = None
 
 
 @dataclass(frozen=True)

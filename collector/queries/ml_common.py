@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
 from mllineage.collector.queries.graph_view import Labels
+from mllineage.collector.queries.inferred_graph import InferredCurrentGraph
 from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
 from mllineage.collector.queries.traversal import (
     DEFAULT_MAX_NODES,
@@ -39,19 +40,23 @@ Directions = Literal["upstream", "downstream", "both"]
 #: ever built, every endpoint deployment that ever served one). ``graph`` is ``current``'s old
 #: name (``governance/tagged``).
 Scope = Literal["current", "graph", "versions"]
+#: ``all``: declared edges plus those inferred from orchestration (marked in answers);
+#: ``declared``: only what producers declared.
+Edges = Literal["declared", "all"]
 KINDS = ("dataset", "feature_group", "model", "endpoint", "job")
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
     """Common traversal parameters: hop ``depth``, ``as_of`` time, node cap, ``kinds`` filter,
-    ``scope`` (today's graph or every version)."""
+    ``scope`` (today's graph or every version), ``edges`` (declared only, or also inferred)."""
 
     depth: int = 20
     as_of: datetime | None = None
     max_nodes: int = DEFAULT_MAX_NODES
     kinds: frozenset[str] | None = None
     scope: Scope = "current"
+    edges: Edges = "all"
 
     def keeps(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -83,7 +88,11 @@ def parse_kinds(text: str | None) -> frozenset[str] | None:
 
 
 def graph_for(options: Options) -> Graph:
-    return AsOfGraph(options.as_of) if options.as_of is not None else CurrentGraph()
+    """The as-of graph at ``asOf``, else the current graph (with inferred edges unless
+    ``edges=declared``)."""
+    if options.as_of is not None:
+        return AsOfGraph(options.as_of)
+    return InferredCurrentGraph() if options.edges == "all" else CurrentGraph()
 
 
 def start_of(conn: Connection, node_id: str, options: Options) -> Start:

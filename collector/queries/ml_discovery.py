@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from mllineage.collector.queries import details
 from mllineage.collector.queries.graph_view import Answer, Labels, walks_graph
 from mllineage.collector.queries.history import until_of
+from mllineage.collector.queries.inferred_graph import marked
 from mllineage.collector.queries.ml_common import (
     Directions,
     Options,
@@ -42,6 +43,8 @@ class LineageRow:
     run_id: str | None
     path: list[str]
 
+    inferred: bool = False  # the path takes an edge inferred from orchestration
+
 
 @dataclass
 class SourceRow:
@@ -53,6 +56,8 @@ class SourceRow:
     depth: int
     path: list[str]
     until: datetime | None = None
+
+    inferred: bool = False  # the path takes an edge inferred from orchestration
 
 
 @dataclass
@@ -69,6 +74,8 @@ class FeatureGroupRow:
     depth: int
     path: list[str]
     until: datetime | None = None
+
+    inferred: bool = False  # the path takes an edge inferred from orchestration
 
 
 @dataclass
@@ -93,6 +100,8 @@ class ModelRow:
     depth: int
     path: list[str]
     until: datetime | None = None
+
+    inferred: bool = False  # the path takes an edge inferred from orchestration
 
 
 def lineage(
@@ -125,7 +134,8 @@ def lineage(
                 path=labels.walk_path(one, node),
             )
         )
-    return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+    answer_graph = marked(conn, walks_graph(labels, walked), labels, start.graph, rows)
+    return Answer(rows, answer_graph, any(w.truncated for w in walked))
 
 
 def sources(conn: Connection, *, node_id: str, options: Options) -> Answer[SourceRow]:
@@ -158,7 +168,8 @@ def sources(conn: Connection, *, node_id: str, options: Options) -> Answer[Sourc
             )
             nodes.append(node)
     _set_until(conn, rows, nodes)
-    return Answer(rows, walks_graph(labels, [up]), up.truncated)
+    answer_graph = marked(conn, walks_graph(labels, [up]), labels, start.graph, rows)
+    return Answer(rows, answer_graph, up.truncated)
 
 
 def feature_groups(
@@ -196,7 +207,8 @@ def feature_groups(
             )
         )
     _set_until(conn, rows, [node for node, _ in found])
-    return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+    answer_graph = marked(conn, walks_graph(labels, walked), labels, start.graph, rows)
+    return Answer(rows, answer_graph, any(w.truncated for w in walked))
 
 
 def _set_until(conn: Connection, rows: Sequence[Any], nodes: Sequence[Node]) -> None:
@@ -265,7 +277,8 @@ def models(
             )
         )
     _set_until(conn, rows, [node for node, _ in found])
-    return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+    answer_graph = marked(conn, walks_graph(labels, walked), labels, start.graph, rows)
+    return Answer(rows, answer_graph, any(w.truncated for w in walked))
 
 
 def _producing_versions(

@@ -22,6 +22,7 @@ from mllineage.collector.queries.graph_view import (
     graph_of,
     of_kinds,
 )
+from mllineage.collector.queries.inferred_graph import inferred_steps, mark, passes_inferred
 from mllineage.collector.queries.ml_common import Options, Scope, graph_for
 from mllineage.collector.queries.tables import tags_t
 from mllineage.collector.queries.traversal import (
@@ -51,6 +52,8 @@ class TaggedRow:
     tagged_fields: list[str]
     depth: int
     path: list[str]
+
+    inferred: bool = False  # the path takes an edge inferred from orchestration
 
 
 def tagged(
@@ -96,6 +99,7 @@ def tagged(
             fields.update(found[member][0])
             values.update(found[member][1])
     node_id = reached.labels.node_id
+    steps = inferred_steps(reached.graph)
     rows: list[TaggedRow] = []
     for (node, hops, origin), path in zip(reached.rows, reached.paths, strict=True):
         view = reached.labels.view(node)
@@ -112,6 +116,7 @@ def tagged(
                 tagged_fields=sorted(tagged_fields),
                 depth=hops,
                 path=path,
+                inferred=passes_inferred(path, steps),
             )
         )
     return PagedAnswer(rows, reached.graph, reached.truncated, reached.total)
@@ -179,11 +184,13 @@ def reached_downstream(
     labels.add(conn, steps)
     shown = {step: node_id(step) for step in steps}
     edges = {Edge(a, b, _run_of(a, b)) for a, b in spread.steps()}
+    view = graph_of(labels, shown, edges)
+    mark(conn, view, labels, graph)
     return Reached(
         rows=chosen,
         paths=[[shown[step] for step in path] for path in paths],
         labels=labels,
-        graph=graph_of(labels, shown, edges),
+        graph=view,
         truncated=spread.truncated,
         total=sum(counts),
         members=members,

@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from mllineage.collector.queries import details, quality
 from mllineage.collector.queries.graph_view import FIRST_PAGE, Labels, Page, PagedAnswer, graph_of
 from mllineage.collector.queries.history import until_of
+from mllineage.collector.queries.inferred_graph import marked
 from mllineage.collector.queries.ml_common import (
     KINDS,
     Options,
@@ -38,6 +39,8 @@ class ImpactRow:
     path: list[str]
     quality: list[PathQuality]
     until: datetime | None
+
+    inferred: bool = False  # the path takes an edge inferred from orchestration
 
 
 @dataclass
@@ -107,7 +110,7 @@ def impact(
         )
         shown.update(paths[node])
     edges = {edge for one in walked for edge in one.edges}
-    graph = graph_of(labels, shown, edges)
+    graph = marked(conn, graph_of(labels, shown, edges), labels, start.graph, rows)
     return PagedAnswer(rows, graph, any(w.truncated for w in walked), len(found))
 
 

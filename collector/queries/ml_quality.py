@@ -15,6 +15,7 @@ from typing import Literal
 from sqlalchemy import Connection
 
 from mllineage.collector.queries.graph_view import FIRST_PAGE, Page, PagedAnswer
+from mllineage.collector.queries.inferred_graph import inferred_steps, passes_inferred
 from mllineage.collector.queries.ml_common import Options, Scope
 from mllineage.collector.queries.ml_governance import reached_downstream
 from mllineage.collector.queries.quality import AssertionResult, Checks, latest_checks
@@ -38,6 +39,8 @@ class QualityRow:
     placement: str
     depth: int
     path: list[str]
+
+    inferred: bool = False  # the path takes an edge inferred from orchestration
 
 
 def quality(
@@ -65,6 +68,7 @@ def quality(
     }
     reached = reached_downstream(conn, checks, options=options, scope=scope, page=page)
     node_id = reached.labels.node_id
+    steps = inferred_steps(reached.graph)
     rows: list[QualityRow] = []
     for (node, hops, origin), path in zip(reached.rows, reached.paths, strict=True):
         view = reached.labels.view(node)
@@ -83,6 +87,7 @@ def quality(
                 placement=checked.evidence.placement,
                 depth=hops,
                 path=path,
+                inferred=passes_inferred(path, steps),
             )
         )
     return PagedAnswer(rows, reached.graph, reached.truncated, reached.total)

@@ -31,6 +31,10 @@ class GraphEdge(_FromAttributes):
     origin: str
     destination: str
     run_id: str | None = None
+    inferred: bool = Field(
+        False, description="not declared by a producer: inferred from orchestration"
+    )
+    evidence: str | None = Field(None, description="what an inferred edge was inferred from")
 
 
 class Graph(_FromAttributes):

@@ -28,6 +28,10 @@ class LineageRow(_Row):
     run_id: str | None = Field(description="for jobs: the run whose edges were walked")
     path: list[str]
 
+    inferred: bool = Field(
+        False, description="the path takes an edge inferred from orchestration (see the graph)"
+    )
+
 
 class SourceRow(_Row):
     node_id: str
@@ -39,6 +43,10 @@ class SourceRow(_Row):
     path: list[str]
     until: datetime | None = Field(
         None, description="a version row: when the next version replaced it (None: still newest)"
+    )
+
+    inferred: bool = Field(
+        False, description="the path takes an edge inferred from orchestration (see the graph)"
     )
 
 
@@ -56,6 +64,10 @@ class FeatureGroupRow(_Row):
     path: list[str]
     until: datetime | None = Field(
         None, description="a version row: when the next version replaced it (None: still newest)"
+    )
+
+    inferred: bool = Field(
+        False, description="the path takes an edge inferred from orchestration (see the graph)"
     )
 
 
@@ -82,6 +94,10 @@ class ModelRow(_Row):
     path: list[str]
     until: datetime | None = Field(
         None, description="a version row: when the next version replaced it (None: still newest)"
+    )
+
+    inferred: bool = Field(
+        False, description="the path takes an edge inferred from orchestration (see the graph)"
     )
 
 
@@ -125,6 +141,10 @@ class ImpactRow(_Row):
         None, description="a version row: when the next version replaced it (None: still newest)"
     )
 
+    inferred: bool = Field(
+        False, description="the path takes an edge inferred from orchestration (see the graph)"
+    )
+
 
 class TaggedRow(_Row):
     node_id: str
@@ -137,6 +157,10 @@ class TaggedRow(_Row):
     tagged_fields: list[str] = Field(description="tagged columns ('' = the dataset itself)")
     depth: int
     path: list[str]
+
+    inferred: bool = Field(
+        False, description="the path takes an edge inferred from orchestration (see the graph)"
+    )
 
 
 class AssertionResult(_Row):
@@ -162,6 +186,10 @@ class QualityRow(_Row):
     placement: str = Field(description="where the producer put them: dataset, input, output, run")
     depth: int
     path: list[str]
+
+    inferred: bool = Field(
+        False, description="the path takes an edge inferred from orchestration (see the graph)"
+    )
 
 
 class VersionRef(_Row):
