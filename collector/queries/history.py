@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, func, or_, select
 
 from mllineage.collector.db.tables import versions_t
-from mllineage.collector.queries.traversal import Node
+from mllineage.collector.queries.graph.walk import Node
 
 _CHUNK = 400
 

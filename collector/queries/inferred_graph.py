@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import inferred
-from mllineage.collector.queries.graph_view import GraphView, Labels
-from mllineage.collector.queries.traversal import (
+from mllineage.collector.queries.graph.current import CurrentGraph, PlainCurrentGraph
+from mllineage.collector.queries.graph.lookups import symlinks_exist
+from mllineage.collector.queries.graph.walk import (
     Adjacency,
-    CurrentGraph,
     Direction,
     Graph,
     Hop,
@@ -28,14 +28,23 @@ from mllineage.collector.queries.traversal import (
     dataset,
     job,
 )
+from mllineage.collector.queries.graph_view import Labels
+from mllineage.collector.schemas.lineage import GraphView
+
+
+def inferred_current_graph(conn: Connection) -> CurrentGraph:
+    """The current graph with inferred edges, keyed by integers when there is no symlink."""
+    if symlinks_exist(conn):
+        return InferredCurrentGraph(symlinks=True)
+    return InferredPlainCurrentGraph()
 
 
 class InferredCurrentGraph(CurrentGraph):
     """``CurrentGraph`` plus the current inferred edges; ``inferred`` maps each inferred hop
     handed out, in data-flow orientation (origin, destination), to the edges behind it."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, *, symlinks: bool) -> None:
+        super().__init__(symlinks=symlinks)
         self.inferred: dict[tuple[Node, Node], list[inferred.InferredEdge]] = {}
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
@@ -50,7 +59,7 @@ class InferredCurrentGraph(CurrentGraph):
         self, conn: Connection, frontier: list[Hashable], direction: Direction
     ) -> Adjacency:
         found = super().neighbours(conn, frontier, direction)
-        if self._symlinks_exist(conn):
+        if not isinstance(self, PlainCurrentGraph):
             return found  # the generic path went through ``expand``
         nodes = [self.node_of(key) for key in frontier]
         datasets = {int(n.id): n for n in nodes if n.type == "dataset"}
@@ -93,6 +102,14 @@ class InferredCurrentGraph(CurrentGraph):
         if edge not in known:
             known.append(edge)
         return origin, target, edge
+
+
+class InferredPlainCurrentGraph(InferredCurrentGraph, PlainCurrentGraph):
+    """``PlainCurrentGraph`` (integer keys) plus the current inferred edges."""
+
+    def __init__(self) -> None:
+        PlainCurrentGraph.__init__(self)
+        self.inferred = {}
 
 
 def marked(

@@ -15,17 +15,13 @@ from sqlalchemy import Connection
 
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
-from mllineage.collector.queries.graph_view import Labels
-from mllineage.collector.queries.inferred_graph import InferredCurrentGraph
-from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
-from mllineage.collector.queries.traversal import (
+from mllineage.collector.queries.graph.as_of import AsOfGraph, dataset_graph
+from mllineage.collector.queries.graph.versions import VersionGraph
+from mllineage.collector.queries.graph.walk import (
     DEFAULT_MAX_NODES,
-    AsOfGraph,
-    CurrentGraph,
     Direction,
     Graph,
     Node,
-    VersionGraph,
     Walk,
     dataset,
     job,
@@ -33,6 +29,9 @@ from mllineage.collector.queries.traversal import (
     version,
     walk,
 )
+from mllineage.collector.queries.graph_view import Labels
+from mllineage.collector.queries.inferred_graph import inferred_current_graph
+from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
 
 Directions = Literal["upstream", "downstream", "both"]
 #: ``current``: the graph as it stands (each job's latest completed run), or as of ``asOf``;
@@ -87,12 +86,12 @@ def parse_kinds(text: str | None) -> frozenset[str] | None:
     return kinds
 
 
-def graph_for(options: Options) -> Graph:
-    """The as-of graph at ``asOf``, else the current graph (with inferred edges unless
+def graph_for(conn: Connection, options: Options) -> Graph:
+    """The as-of graph at ``asOf``, else the current graph (with the inferred edges unless
     ``edges=declared``)."""
-    if options.as_of is not None:
-        return AsOfGraph(options.as_of)
-    return InferredCurrentGraph() if options.edges == "all" else CurrentGraph()
+    if options.as_of is None and options.edges == "all":
+        return inferred_current_graph(conn)
+    return dataset_graph(conn, options.as_of)
 
 
 def start_of(conn: Connection, node_id: str, options: Options) -> Start:
@@ -111,9 +110,9 @@ def start_of(conn: Connection, node_id: str, options: Options) -> Start:
                 return Start(dataset(ref.id), VersionGraph())
             nodes = [version(v.id) for v in known]
             return Start(nodes[0], VersionGraph(), tuple(nodes[1:]))
-        return Start(dataset(ref.id), graph_for(options))
+        return Start(dataset(ref.id), graph_for(conn, options))
     if isinstance(ref, JobRef):
-        return Start(job(ref.id), graph_for(options))
+        return Start(job(ref.id), graph_for(conn, options))
     return Start(run(ref.uuid), VersionGraph())
 
 

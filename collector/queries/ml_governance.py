@@ -1,7 +1,7 @@
 """Governance: every model and endpoint with a tagged dataset or column anywhere upstream.
 
 A set query, not one traversal per model: one downstream propagation from all tagged datasets at
-once (``traversal.propagate``), level by level, remembering which tagged dataset reaches which node.
+once (``graph.propagate``), level by level, remembering which tagged dataset reaches which node.
 """
 
 from __future__ import annotations
@@ -11,49 +11,27 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from mllineage.collector.db.tables import tags_t
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
+from mllineage.collector.queries.graph.propagate import Propagation, propagate
+from mllineage.collector.queries.graph.versions import VersionGraph
+from mllineage.collector.queries.graph.walk import Edge, Node, dataset, version
 from mllineage.collector.queries.graph_view import (
     FIRST_PAGE,
-    GraphView,
     Labels,
-    Page,
-    PagedAnswer,
+    PageRequest,
     graph_of,
     of_kinds,
 )
 from mllineage.collector.queries.inferred_graph import inferred_steps, mark, passes_inferred
 from mllineage.collector.queries.ml_common import Options, Scope, graph_for
-from mllineage.collector.queries.tables import tags_t
-from mllineage.collector.queries.traversal import (
-    Edge,
-    Node,
-    Propagation,
-    VersionGraph,
-    dataset,
-    propagate,
-    version,
-)
+from mllineage.collector.schemas.lineage import GraphView, PagedAnswer
+from mllineage.collector.schemas.ml import TaggedRow
 
 DEFAULT_KINDS = frozenset({"model", "endpoint"})
 #: ``tag=pii`` matches any value of the key except these (``pii: false`` is not PII).
 NEGATIVE_VALUES = frozenset({"false", "no", "0", "none", "n"})
-
-
-@dataclass
-class TaggedRow:
-    node_id: str
-    namespace: str
-    name: str
-    kind: str
-    tag_key: str
-    tag_values: list[str]
-    tagged_node_id: str
-    tagged_fields: list[str]
-    depth: int
-    path: list[str]
-
-    inferred: bool = False  # the path takes an edge inferred from orchestration
 
 
 def tagged(
@@ -62,7 +40,7 @@ def tagged(
     tag: str,
     options: Options,
     scope: Scope = "current",
-    page: Page = FIRST_PAGE,
+    page: PageRequest = FIRST_PAGE,
 ) -> PagedAnswer[TaggedRow]:
     """One row per (model or endpoint, tagged dataset upstream of it) with one shortest path.
 
@@ -142,7 +120,7 @@ def reached_downstream(
     *,
     options: Options,
     scope: Scope,
-    page: Page,
+    page: PageRequest,
 ) -> Reached:
     """Every node of ``options.kinds`` (default: models and endpoints) downstream of any of the
     datasets ``starts``, with one shortest path per (node, origin) row: the set query behind
@@ -156,7 +134,7 @@ def reached_downstream(
     *version* (and every endpoint deployment) ever built on them is reported.
     """
     found = list(starts)
-    graph = VersionGraph() if scope == "versions" else graph_for(options)
+    graph = VersionGraph() if scope == "versions" else graph_for(conn, options)
     canon = graph.canonical(conn, found)
     members: dict[Node, list[Node]] = {}
     for node in found:
@@ -201,7 +179,7 @@ def _page_rows(
     conn: Connection,
     spread: Propagation,
     labels: Labels,
-    page: Page,
+    page: PageRequest,
     order: list[Node],
     counts: list[int],
 ) -> list[tuple[Node, int, Node]]:

@@ -8,39 +8,21 @@ endpoint, checked dataset upstream of it) pair with the failing assertions and o
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import Connection
 
-from mllineage.collector.queries.graph_view import FIRST_PAGE, Page, PagedAnswer
+from mllineage.collector.queries.graph.walk import Node, dataset
+from mllineage.collector.queries.graph_view import FIRST_PAGE, PageRequest
 from mllineage.collector.queries.inferred_graph import inferred_steps, passes_inferred
 from mllineage.collector.queries.ml_common import Options, Scope
 from mllineage.collector.queries.ml_governance import reached_downstream
-from mllineage.collector.queries.quality import AssertionResult, Checks, latest_checks
-from mllineage.collector.queries.traversal import Node, dataset
+from mllineage.collector.queries.quality import Checks, latest_checks
+from mllineage.collector.schemas.lineage import PagedAnswer
+from mllineage.collector.schemas.ml import QualityRow
 
 #: ``failed``: a failing assertion; ``warning``: failing ``severity: warn`` assertions only.
 Wanted = Literal["failed", "warning"]
-
-
-@dataclass
-class QualityRow:
-    node_id: str
-    namespace: str
-    name: str
-    kind: str
-    checked_node_id: str
-    status: str
-    failing_assertions: list[AssertionResult]
-    checked_at: datetime
-    checked_by_run_id: str | None
-    placement: str
-    depth: int
-    path: list[str]
-
-    inferred: bool = False  # the path takes an edge inferred from orchestration
 
 
 def quality(
@@ -49,7 +31,7 @@ def quality(
     status: Wanted = "failed",
     options: Options,
     scope: Scope = "current",
-    page: Page = FIRST_PAGE,
+    page: PageRequest = FIRST_PAGE,
 ) -> PagedAnswer[QualityRow]:
     """One row per (model or endpoint, checked dataset upstream of it) whose latest assertions
     have ``status`` (``warning`` includes ``failed``: every dataset whose checks did not all

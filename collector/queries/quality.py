@@ -25,6 +25,7 @@ from sqlalchemy import Boolean, Connection, Select, and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.db.tables import dataset_facets_t, run_facets_t, run_io_t
+from mllineage.collector.schemas.ml import AssertionResult
 
 ASSERTIONS = "dataQualityAssertions"
 METRICS = "dataQualityMetrics"
@@ -33,17 +34,6 @@ Status = Literal["passed", "warning", "failed"]
 Placement = Literal["dataset", "input", "output", "run"]
 _RANK: dict[Placement, int] = {"dataset": 0, "run": 1, "output": 2, "input": 3}
 _CHUNK = 400
-
-
-@dataclass(frozen=True, slots=True)
-class AssertionResult:
-    assertion: str
-    status: Status
-    column: str | None
-    severity: str | None
-    name: str | None
-    expected: str | None
-    actual: str | None
 
 
 @dataclass(frozen=True, slots=True)

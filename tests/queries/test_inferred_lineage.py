@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
-from mllineage.collector.schemas.lineage import PagedQueryResult, QueryResult
+from mllineage.collector.schemas.lineage import Answer, PagedAnswer
 from mllineage.collector.schemas.ml import ImpactRow, QualityRow, SourceRow
 from tests.collector import orchestration as dag
 
@@ -58,7 +59,7 @@ def test_impact_of_a_raw_table_reaches_the_model_through_the_inferred_edge(
     airflow: TestClient,
 ) -> None:
     body = ask(airflow, "impact", nodeId=CUSTOMERS, kinds="model")
-    [row] = PagedQueryResult[ImpactRow].model_validate(body).rows
+    [row] = TypeAdapter(PagedAnswer[ImpactRow]).validate_python(body).rows
     assert (row.node_id, row.depth, row.inferred) == (MODEL, 4, True)
     assert row.path == [CUSTOMERS, BUILD, FEATURES, FIT, MODEL]
     assert inferred_edges(body) == {
@@ -78,14 +79,16 @@ def test_impact_of_a_raw_table_reaches_the_model_through_the_inferred_edge(
 
 
 def test_sources_of_the_model_cross_the_inferred_edge_upstream(airflow: TestClient) -> None:
-    rows = QueryResult[SourceRow].model_validate(ask(airflow, "sources", nodeId=MODEL)).rows
+    rows = (
+        TypeAdapter(Answer[SourceRow]).validate_python(ask(airflow, "sources", nodeId=MODEL)).rows
+    )
     assert [(r.node_id, r.depth, r.inferred) for r in rows] == [(CUSTOMERS, 4, True)]
     assert ask(airflow, "sources", nodeId=MODEL, edges="declared")["rows"] == []
 
 
 def test_failing_checks_reach_the_model_through_the_inferred_edge(airflow: TestClient) -> None:
     body = ask(airflow, "governance/quality")
-    [row] = PagedQueryResult[QualityRow].model_validate(body).rows
+    [row] = TypeAdapter(PagedAnswer[QualityRow]).validate_python(body).rows
     assert (row.node_id, row.checked_node_id, row.inferred) == (MODEL, FEATURES, True)
     assert [(a.assertion, a.column) for a in row.failing_assertions] == [("null_check", "tenure")]
     assert row.checked_by_run_id == CHECK_RUN

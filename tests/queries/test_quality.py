@@ -7,8 +7,9 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
-from mllineage.collector.schemas.lineage import PagedQueryResult
+from mllineage.collector.schemas.lineage import PagedAnswer
 from mllineage.collector.schemas.marquez import Dataset
 from mllineage.collector.schemas.ml import ImpactRow, QualityRow
 from tests.collector import orchestration as o
@@ -150,7 +151,7 @@ def checked(client: TestClient) -> TestClient:
 def quality(client: TestClient, **params: str) -> list[dict[str, Any]]:
     response = client.get("/api/v1/ml/governance/quality", params=params)
     assert response.status_code == 200, response.text
-    answer = PagedQueryResult[QualityRow].model_validate(response.json())
+    answer = TypeAdapter(PagedAnswer[QualityRow]).validate_python(response.json())
     assert not answer.truncated
     return [
         {
@@ -259,7 +260,7 @@ def test_impact_rows_carry_the_quality_of_the_datasets_they_pass(checked: TestCl
         "/api/v1/ml/impact", params={"nodeId": node(ORDERS), "kinds": "model,endpoint"}
     )
     assert response.status_code == 200, response.text
-    answer = PagedQueryResult[ImpactRow].model_validate(response.json())
+    answer = TypeAdapter(PagedAnswer[ImpactRow]).validate_python(response.json())
     # orders (warns) -> ltv.train -> ltv -> ltv.deploy -> endpoint: only orders was checked
     assert [(r.node_id, [(q.node_id, q.status) for q in r.quality]) for r in answer.rows] == [
         (node(LTV), [(node(ORDERS), "warning")]),

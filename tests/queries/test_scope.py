@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
 
 from mllineage.client.demo import NODES, demo_events
-from mllineage.collector.schemas.lineage import PagedQueryResult, QueryResult
+from mllineage.collector.schemas.lineage import Answer, PagedAnswer
 from mllineage.collector.schemas.ml import FeatureGroupRow, ImpactRow, ModelRow
 
 CUSTOMERS = "dataset:postgres://crm-db.internal:5432:public.customers"
@@ -37,7 +38,7 @@ def test_models_built_on_a_feature_group_today_and_ever(demo: TestClient) -> Non
     # Today model v2 reads engagement + support signals only: nothing downstream of the profile.
     assert ask(demo, "models", nodeId=NODES["feature_group"])["rows"] == []
     body = ask(demo, "models", nodeId=NODES["feature_group"], scope="versions")
-    rows = QueryResult[ModelRow].model_validate(body).rows
+    rows = TypeAdapter(Answer[ModelRow]).validate_python(body).rows
     assert [(r.node_id, r.current_version, r.until and r.until.isoformat()) for r in rows] == [
         (NODES["model_v1"], "1", V2_TRAINED.replace("Z", "+00:00"))
     ]
@@ -52,7 +53,7 @@ def test_impact_of_a_raw_table_reaches_every_model_version_it_fed(demo: TestClie
     kinds = "feature_group,model,endpoint"
     today = ask(demo, "impact", nodeId=CUSTOMERS, kinds=kinds)
     assert [r["node_id"] for r in today["rows"]] == [NODES["feature_group"]]
-    ever = PagedQueryResult[ImpactRow].model_validate(
+    ever = TypeAdapter(PagedAnswer[ImpactRow]).validate_python(
         ask(demo, "impact", nodeId=CUSTOMERS, kinds=kinds, scope="versions")
     )
     assert [(r.node_id, r.version, r.depth) for r in ever.rows] == [
@@ -67,7 +68,9 @@ def test_feature_groups_any_model_version_was_built_from(demo: TestClient) -> No
     ever = ask(
         demo, "feature-groups", nodeId=NODES["model"], direction="upstream", scope="versions"
     )
-    names = [r.feature_group for r in QueryResult[FeatureGroupRow].model_validate(ever).rows]
+    names = [
+        r.feature_group for r in TypeAdapter(Answer[FeatureGroupRow]).validate_python(ever).rows
+    ]
     assert sorted(r["feature_group"] for r in today["rows"]) == ["engagement", "support_signals"]
     assert sorted(names) == ["customer_profile", "engagement", "support_signals"]
 
