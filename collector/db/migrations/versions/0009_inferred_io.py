@@ -15,15 +15,18 @@ down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+#: References to ``datasets.id`` / ``jobs.id`` have their type (SQLite keys are INTEGER).
+_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
     op.create_table(
         "inferred_io",
         sa.Column("run_uuid", sa.String(length=255), nullable=False),
         sa.Column("direction", sa.String(length=3), nullable=False),
-        sa.Column("dataset_id", sa.BigInteger(), nullable=False),
+        sa.Column("dataset_id", _ID, nullable=False),
         sa.Column("via_run_uuid", sa.String(length=255), nullable=False),
-        sa.Column("job_id", sa.BigInteger(), nullable=False),
+        sa.Column("job_id", _ID, nullable=False),
         sa.Column("dag_run_uuid", sa.String(length=255), nullable=True),
         sa.Column("rule", sa.String(length=32), nullable=False),
         sa.ForeignKeyConstraint(
