@@ -25,22 +25,22 @@ nested run inheriting its parent's inferred edges.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
     Connection,
     Select,
     and_,
+    bindparam,
     delete,
-    exists,
     func,
     literal,
     or_,
     select,
-    union_all,
 )
 from sqlalchemy.sql import ColumnElement, Executable
-from sqlalchemy.sql.selectable import Subquery
+from sqlalchemy.sql.elements import BindParameter
 
 from mllineage.collector.db.tables import inferred_io_t, run_facets_t, run_io_t, runs_t
 
@@ -48,6 +48,8 @@ TASK_DEPENDENCY = "airflow_task_dependency"
 PARENT = "parent"
 
 _CHUNK = 400
+#: The runs a derivation statement works on: one expanding parameter, so statements are built once.
+_RUNS: BindParameter[str] = bindparam("runs", expanding=True)
 
 #: direction of the missing edges -> (the neighbour's direction they come from, the task facet
 #: list naming those neighbours, the neighbour's facet list naming this task).
@@ -72,12 +74,17 @@ def derive_inferred_edges(conn: Connection, touched: Iterable[str]) -> None:
     stale = sorted(set(_children(conn, tasks)) | set(tasks))
     for chunk in _chunks(stale):
         conn.execute(delete(inferred_io_t).where(inferred_io_t.c.run_uuid.in_(chunk)))
+    dialect = conn.dialect.name
     for chunk in _chunks(stale):
         for direction in ("in", "out"):
-            conn.execute(_insert(_task_dependency_edges(conn, chunk, direction)))
+            for nested in (False, True):
+                statement = _task_dependency_insert(dialect, direction, nested)
+                conn.execute(statement, {"runs": list(chunk)})
     for chunk in _chunks(stale):
         for direction in ("in", "out"):
-            conn.execute(_insert(_parent_edges(chunk, direction)))
+            for inherited in (False, True):
+                statement = _parent_insert(direction, inherited)
+                conn.execute(statement, {"runs": list(chunk)})
 
 
 def _with_dependants(conn: Connection, touched: Sequence[str]) -> list[str]:
@@ -108,44 +115,88 @@ def _children(conn: Connection, runs: Sequence[str]) -> list[str]:
 
 def _insert(source: Select[Any]) -> Executable:
     columns = ["run_uuid", "direction", "dataset_id", "via_run_uuid", "job_id", "dag_run_uuid"]
-    return inferred_io_t.insert().from_select([*columns, "rule"], source.distinct())
+    return inferred_io_t.insert().from_select([*columns, "rule"], source)
 
 
-def _declared_io() -> Subquery:
-    """Each run's declared I/O: its own ``run_io`` and that of the runs nested under it."""
-    child = runs_t.alias("child")
-    own = select(run_io_t.c.run_uuid, run_io_t.c.direction, run_io_t.c.dataset_id)
-    nested = select(child.c.parent_run_uuid, run_io_t.c.direction, run_io_t.c.dataset_id).join(
-        child, child.c.uuid == run_io_t.c.run_uuid
+def _declares(run_uuid: Any, direction: str) -> ColumnElement[bool]:
+    """The run, or a run nested under it, declares I/O of ``direction`` (index probes only)."""
+    io, nested_io = run_io_t.alias("declared_io"), run_io_t.alias("nested_io")
+    own = select(io.c.run_uuid).where(io.c.run_uuid == run_uuid, io.c.direction == direction)
+    child = runs_t.alias("declaring_child")
+    nested = (
+        select(nested_io.c.run_uuid)
+        .join(child, child.c.uuid == nested_io.c.run_uuid)
+        .where(child.c.parent_run_uuid == run_uuid, nested_io.c.direction == direction)
     )
-    return union_all(own, nested.where(child.c.parent_run_uuid.is_not(None))).subquery("declared")
+    return or_(own.exists(), nested.exists())
 
 
-def _task_dependency_edges(conn: Connection, runs: Sequence[str], direction: str) -> Select[Any]:
-    """Edges of ``direction`` for task runs in ``runs`` that declare none, from their neighbours."""
+def _not_yet(run_uuid: Any, direction: str, dataset_id: Any, via: Any) -> ColumnElement[bool]:
+    """No inferred row with this key yet (a second statement may find the same edge)."""
+    found = inferred_io_t.alias("found")
+    return ~(
+        select(found.c.run_uuid)
+        .where(
+            found.c.run_uuid == run_uuid,
+            found.c.direction == direction,
+            found.c.dataset_id == dataset_id,
+            found.c.via_run_uuid == via,
+        )
+        .exists()
+    )
+
+
+@cache
+def _task_dependency_insert(dialect: str, direction: str, nested: bool) -> Executable:
+    """``INSERT`` of ``_task_dependency_edges`` for the runs in the ``runs`` parameter (built
+    once: building these statements costs more than running them)."""
+    return _insert(_task_dependency_edges(dialect, _RUNS, direction, nested=nested))
+
+
+@cache
+def _parent_insert(direction: str, inherited: bool) -> Executable:
+    """``INSERT`` of ``_parent_edges`` for the runs in the ``runs`` parameter (built once)."""
+    return _insert(_parent_edges(_RUNS, direction, inherited=inherited))
+
+
+def _task_dependency_edges(dialect: str, runs: Any, direction: str, *, nested: bool) -> Select[Any]:
+    """Edges of ``direction`` for task runs in ``runs`` that declare none, from what their
+    neighbour tasks' runs declared themselves (``nested``: what the runs under them declared).
+    Each join is an index probe: runs by parent, facets and ``run_io`` by run."""
     source_direction, own_list, their_list = _NEIGHBOURS[direction]
-    task, other = runs_t.alias("task"), runs_t.alias("other")
-    task_facet, other_facet = run_facets_t.alias("task_facet"), run_facets_t.alias("other_facet")
-    declared = _declared_io()
-    mine = declared.alias("mine")
-    own_ids, own_id = (
-        _task_field(task_facet.c.facet, own_list),
-        _task_field(task_facet.c.facet, "task_id"),
+    # The chunk's task runs first, materialised: planners otherwise tend to start from run_io.
+    runs_facet = run_facets_t.alias("task_facet")
+    task = (
+        select(
+            runs_t.c.uuid,
+            runs_t.c.job_id,
+            runs_t.c.parent_run_uuid,
+            _task_field(runs_facet.c.facet, own_list).label("own_ids"),
+            _task_field(runs_facet.c.facet, "task_id").label("task_id"),
+        )
+        .join(
+            runs_facet, and_(runs_facet.c.run_uuid == runs_t.c.uuid, runs_facet.c.key == "airflow")
+        )
+        .where(runs_t.c.uuid.in_(runs), runs_t.c.parent_run_uuid.is_not(None))
+        .cte("task")
+        .prefix_with("MATERIALIZED")
     )
+    other = runs_t.alias("other")
+    other_facet = run_facets_t.alias("other_facet")
+    own_ids, own_id = task.c.own_ids, task.c.task_id
     their_ids = _task_field(other_facet.c.facet, their_list)
     other_id = _task_field(other_facet.c.facet, "task_id")
-    return (
+    query = (
         select(
             task.c.uuid,
             literal(direction),
-            declared.c.dataset_id,
+            run_io_t.c.dataset_id,
             other.c.uuid,
             task.c.job_id,
             task.c.parent_run_uuid,
             literal(TASK_DEPENDENCY),
         )
         .select_from(task)
-        .join(task_facet, and_(task_facet.c.run_uuid == task.c.uuid, task_facet.c.key == "airflow"))
         .join(
             other,
             and_(other.c.parent_run_uuid == task.c.parent_run_uuid, other.c.uuid != task.c.uuid),
@@ -154,34 +205,40 @@ def _task_dependency_edges(conn: Connection, runs: Sequence[str], direction: str
             other_facet,
             and_(other_facet.c.run_uuid == other.c.uuid, other_facet.c.key == "airflow"),
         )
-        .join(
-            declared,
-            and_(declared.c.run_uuid == other.c.uuid, declared.c.direction == source_direction),
+    )
+    if nested:
+        child = runs_t.alias("child")
+        query = query.join(child, child.c.parent_run_uuid == other.c.uuid).join(
+            run_io_t,
+            and_(run_io_t.c.run_uuid == child.c.uuid, run_io_t.c.direction == source_direction),
         )
-        .where(
-            task.c.uuid.in_(runs),
-            task.c.parent_run_uuid.is_not(None),
-            or_(_names(conn, own_ids, other_id), _names(conn, their_ids, own_id)),
-            ~exists().where(mine.c.run_uuid == task.c.uuid, mine.c.direction == direction),
+        query = query.where(_not_yet(task.c.uuid, direction, run_io_t.c.dataset_id, other.c.uuid))
+        query = query.distinct()
+    else:
+        query = query.join(
+            run_io_t,
+            and_(run_io_t.c.run_uuid == other.c.uuid, run_io_t.c.direction == source_direction),
         )
+    return query.where(
+        or_(_names(dialect, own_ids, other_id), _names(dialect, their_ids, own_id)),
+        ~_declares(task.c.uuid, direction),
     )
 
 
-def _parent_edges(runs: Sequence[str], direction: str) -> Select[Any]:
-    """Edges of ``direction`` for nested runs in ``runs`` that declare none, from their parent."""
+def _parent_edges(runs: Any, direction: str, *, inherited: bool) -> Select[Any]:
+    """Edges of ``direction`` for nested runs in ``runs`` that declare none, from their parent's
+    declared edges (``inherited``: from the parent's inferred ones)."""
     child, parent = runs_t.alias("nested"), runs_t.alias("parent")
-    parent_edges = union_all(
-        select(run_io_t.c.run_uuid, run_io_t.c.direction, run_io_t.c.dataset_id),
-        select(inferred_io_t.c.run_uuid, inferred_io_t.c.direction, inferred_io_t.c.dataset_id),
-    ).subquery("parent_edges")
-    own = select(run_io_t.c.run_uuid).where(
-        run_io_t.c.run_uuid == child.c.uuid, run_io_t.c.direction == direction
+    source = inferred_io_t if inherited else run_io_t
+    mine = run_io_t.alias("own_io")
+    own = select(mine.c.run_uuid).where(
+        mine.c.run_uuid == child.c.uuid, mine.c.direction == direction
     )
-    return (
+    query = (
         select(
             child.c.uuid,
             literal(direction),
-            parent_edges.c.dataset_id,
+            source.c.dataset_id,
             child.c.parent_run_uuid,
             child.c.job_id,
             parent.c.parent_run_uuid,
@@ -190,14 +247,16 @@ def _parent_edges(runs: Sequence[str], direction: str) -> Select[Any]:
         .select_from(child)
         .join(parent, parent.c.uuid == child.c.parent_run_uuid)
         .join(
-            parent_edges,
-            and_(
-                parent_edges.c.run_uuid == child.c.parent_run_uuid,
-                parent_edges.c.direction == direction,
-            ),
+            source,
+            and_(source.c.run_uuid == child.c.parent_run_uuid, source.c.direction == direction),
         )
         .where(child.c.uuid.in_(runs), ~own.exists())
     )
+    if inherited:  # several inferred edges of the parent may name one dataset
+        query = query.where(
+            _not_yet(child.c.uuid, direction, source.c.dataset_id, child.c.parent_run_uuid)
+        ).distinct()
+    return query
 
 
 def _task_field(facet: Any, name: str) -> ColumnElement[str]:
@@ -207,10 +266,10 @@ def _task_field(facet: Any, name: str) -> ColumnElement[str]:
 
 
 def _names(
-    conn: Connection, id_list: ColumnElement[str], task_id: ColumnElement[str]
+    dialect: str, id_list: ColumnElement[str], task_id: ColumnElement[str]
 ) -> ColumnElement[bool]:
     """``task_id`` is one of the ids in ``id_list`` (a JSON list or a Python list repr)."""
-    position = func.strpos if conn.dialect.name == "postgresql" else func.instr
+    position = func.strpos if dialect == "postgresql" else func.instr
     quoted = [quote + task_id + quote for quote in ("'", '"')]
     return or_(*(position(id_list, needle) > 0 for needle in quoted))
 
