@@ -134,10 +134,10 @@ def measure(
     spent = [0.0]
     original = store.derive_inferred_edges  # type: ignore[attr-defined]
 
-    def timed(conn: Connection, runs: Iterable[str]) -> None:
+    def timed(conn: Connection, touched: Iterable[str]) -> None:
         started = time.perf_counter()
         if derive:
-            original(conn, runs)
+            original(conn, touched)
         spent[0] += time.perf_counter() - started
 
     store.derive_inferred_edges = timed  # type: ignore[attr-defined]  # measured in place
