@@ -2,7 +2,7 @@
 
 For each batch size, two fresh PostgreSQL databases get the same workload events into the raw
 log (untimed); then each projects them, batch by batch, one transaction per batch (commit
-included): one through the Python fold (``BatchFold`` + ``store._Writer.project``, what ingestion
+included): one through the Python fold (``BatchFold`` + ``store.python_fold.project_fold``, what ingestion
 runs today after the raw insert), one through ``mllineage_project`` (``pg_projection``). Events
 per second of each and their ratio are printed; both graphs are then compared row for row.
 
@@ -34,7 +34,9 @@ from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.migrate import upgrade
 from mllineage.collector.ingest.fold import BatchFold
 from mllineage.collector.ingest.pg_projection import project_in_database
-from mllineage.collector.ingest.store import IdCache, _Writer
+from mllineage.collector.ingest.store import StoreContext
+from mllineage.collector.ingest.store.python_fold import project_fold
+from mllineage.collector.ingest.store.raw_log import insert_raw
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent
 
 Projector = Callable[[Connection, Sequence[ParsedEvent], datetime], None]
@@ -44,7 +46,7 @@ def project_by_fold(conn: Connection, batch: Sequence[ParsedEvent], now: datetim
     fold = BatchFold()
     for parsed in batch:
         fold.add(parsed)
-    _Writer(conn, IdCache()).project(fold, now)
+    project_fold(StoreContext.open(conn), fold, now)
 
 
 def project_by_sql(conn: Connection, batch: Sequence[ParsedEvent], now: datetime) -> None:
@@ -58,7 +60,7 @@ def _batches(events: Sequence[ParsedEvent], size: int) -> list[Sequence[ParsedEv
 def load_raw(engine: Engine, events: Sequence[ParsedEvent], now: datetime) -> None:
     for batch in _batches(events, 5_000):
         with engine.begin() as conn:
-            _Writer(conn, IdCache()).insert_raw(batch, now)
+            insert_raw(StoreContext.open(conn), batch, now)
 
 
 @dataclass
@@ -153,7 +155,7 @@ def import_with_sql(db: Database, ndjson: Path, size: int) -> float:
             batch = [validator.validate(orjson.loads(line)) for line in chunk]
             now = datetime.now(UTC)
             with engine.begin() as conn:
-                fresh = _Writer(conn, IdCache()).insert_raw(batch, now)
+                fresh = insert_raw(StoreContext.open(conn), batch, now)
                 digests = dict.fromkeys(p.digest for p in batch if p.digest in fresh)
                 project_in_database(conn, list(digests), now=now)
     seconds = time.perf_counter() - started

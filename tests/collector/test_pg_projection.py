@@ -27,7 +27,8 @@ from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.migrate import upgrade
 from mllineage.collector.errors import CollectorError
 from mllineage.collector.ingest.pg_projection import project_in_database
-from mllineage.collector.ingest.store import IdCache, _Writer, store_events
+from mllineage.collector.ingest.store import StoreContext, store_events
+from mllineage.collector.ingest.store.raw_log import insert_raw
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent
 from tests.collector.events import at, dataset, facet, run_event
 from tests.collector.graph_tables import graph_rows, graph_tables
@@ -203,7 +204,7 @@ def two_databases() -> Iterator[tuple[Engine, Engine]]:
 def _project_in_sql(engine: Engine, batch: list[ParsedEvent], now: datetime) -> None:
     """Raw log first (the append-only ingest), then the batch's new events, in batch order."""
     with engine.begin() as conn:
-        fresh = _Writer(conn, IdCache()).insert_raw(batch, now)
+        fresh = insert_raw(StoreContext.open(conn), batch, now)
         ordered = list(dict.fromkeys(p.digest for p in batch if p.digest in fresh))
         project_in_database(conn, ordered, now=now)
 
