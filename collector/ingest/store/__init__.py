@@ -34,7 +34,15 @@ from mllineage.collector.ingest.store.python_fold import project_python
 from mllineage.collector.ingest.store.raw_log import insert_raw
 from mllineage.collector.ingest.validate import ParsedEvent
 
-__all__ = ["IdCache", "RawBatch", "StoreContext", "StoreResult", "project_batch", "store_events"]
+__all__ = [
+    "IdCache",
+    "RawBatch",
+    "StoreContext",
+    "StoreResult",
+    "derive_after_projection",
+    "project_batch",
+    "store_events",
+]
 
 Projector = Callable[[StoreContext, RawBatch], None]
 _CHUNK = 400
@@ -48,7 +56,13 @@ def project_batch(ctx: StoreContext, batch: RawBatch) -> None:
     then re-derive the edges inferred from orchestration for the runs it touched
     (``ingest.inferred``: set-based over the projected rows, whichever projector ran)."""
     PROJECTORS.get(ctx.conn.dialect.name, project_python)(ctx, batch)
-    derive_inferred_edges(ctx.conn, _runs_of(ctx.conn, batch.digests))
+    derive_after_projection(ctx.conn, batch.digests)
+
+
+def derive_after_projection(conn: Connection, digests: Sequence[bytes]) -> None:
+    """What is derived from the projected graph once a batch is in it, whichever projector
+    ran: the edges inferred from orchestration for the runs of the events ``digests``."""
+    derive_inferred_edges(conn, _runs_of(conn, digests))
 
 
 def _runs_of(conn: Connection, digests: Sequence[bytes]) -> set[str]:
