@@ -42,7 +42,7 @@ Scope = Literal["current", "graph", "versions"]
 #: ``all``: declared edges plus those inferred from orchestration (marked in answers);
 #: ``declared``: only what producers declared.
 Edges = Literal["declared", "all"]
-KINDS = ("dataset", "feature_group", "model", "endpoint", "job")
+KINDS = ("dataset", "entity", "feature_group", "model", "endpoint", "job")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ Entry points, neither of which commits (the caller owns the transaction):
 - ``project_batch(ctx, batch)``: project a batch of raw-log events inside this transaction. The
   one seam between "what is stored" and "how it is projected", dispatched on the dialect, so a
   database may project set-based in SQL while another keeps the Python fold.
-- ``store_events``: raw log + projection of a batch of freshly validated events.
+- ``store_events``: raw log + projection of a batch of freshly validated events (always the
+  Python fold: the reference the SQL program is tested against).
 
 Every write is an idempotent, set-based upsert (``INSERT ... ON CONFLICT``) whose ``WHERE``
 clause keeps the newest value by event time, so duplicates, retries and out-of-order events
@@ -28,6 +29,7 @@ from sqlalchemy import Connection, select
 
 from mllineage.collector.db.tables import events_t
 from mllineage.collector.ingest.inferred import derive_inferred_edges
+from mllineage.collector.ingest.pg_projection import project_in_database
 from mllineage.collector.ingest.store.batch import RawBatch
 from mllineage.collector.ingest.store.context import IdCache, StoreContext
 from mllineage.collector.ingest.store.python_fold import project_python
@@ -47,8 +49,16 @@ __all__ = [
 Projector = Callable[[StoreContext, RawBatch], None]
 _CHUNK = 400
 
-#: How each dialect projects a batch (``project_batch``).
-PROJECTORS: dict[str, Projector] = {"postgresql": project_python, "sqlite": project_python}
+
+def project_sql(ctx: StoreContext, batch: RawBatch) -> None:
+    """PostgreSQL: the whole batch in one call of the in-database program (``pg_projection``),
+    so the projection's work runs in the database server, not in the collector's process."""
+    project_in_database(ctx.conn, batch.digests, now=batch.now)
+
+
+#: How each dialect projects a batch (``project_batch``). ``project_python`` is the reference
+#: both share; ``tests/collector/test_pg_projection.py`` checks the SQL program against it.
+PROJECTORS: dict[str, Projector] = {"postgresql": project_sql, "sqlite": project_python}
 
 
 def project_batch(ctx: StoreContext, batch: RawBatch) -> None:
@@ -100,7 +110,8 @@ def store_events(
     fresh_digests = insert_raw(ctx, events, received_at)
     fresh = {p.digest: p for p in events if p.digest in fresh_digests}
     if fresh:
-        project_batch(ctx, RawBatch.of(fresh, received_at))
+        project_python(ctx, RawBatch.of(fresh, received_at))
+        derive_after_projection(conn, sorted(fresh))
     claimed: set[bytes] = set()
     new = []
     for parsed in events:

@@ -1,7 +1,7 @@
 """inferred_io: edges inferred from orchestration (Airflow task dependencies, parent runs)
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
