@@ -27,7 +27,7 @@ from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.migrate import upgrade
 from mllineage.collector.errors import CollectorError
 from mllineage.collector.ingest.pg_projection import project_in_database
-from mllineage.collector.ingest.store import StoreContext, store_events
+from mllineage.collector.ingest.store import StoreContext, derive_after_projection, store_events
 from mllineage.collector.ingest.store.raw_log import insert_raw
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent
 from tests.collector.events import at, dataset, facet, run_event
@@ -207,6 +207,7 @@ def _project_in_sql(engine: Engine, batch: list[ParsedEvent], now: datetime) -> 
         fresh = insert_raw(StoreContext.open(conn), batch, now)
         ordered = list(dict.fromkeys(p.digest for p in batch if p.digest in fresh))
         project_in_database(conn, ordered, now=now)
+        derive_after_projection(conn, ordered)  # as ``project_batch`` does after either
 
 
 def _project_both_ways(engines: tuple[Engine, Engine], events: list[ParsedEvent], size: int) -> int:
