@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from mllineage import schemas
+from mllineage.schemas.node_ids import dataset_node_id, field_node_id
 
 PRODUCER = "https://github.com/mllineage/mllineage/tree/0.1.0/client/demo"
 RUN_EVENT_SCHEMA = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
@@ -54,13 +55,13 @@ SCORES = (ML, "predictions/churn_scores")
 
 #: Node ids worth asking about once the demo is loaded.
 NODES = {
-    "model": f"dataset:{MODEL[0]}:{MODEL[1]}",
-    "model_v1": f"dataset:{MODEL[0]}:{MODEL[1]}#1",
-    "endpoint": f"dataset:{ENDPOINT[0]}:{ENDPOINT[1]}",
-    "feature_group": f"dataset:{PROFILE[0]}:{PROFILE[1]}",
-    "source": f"dataset:{TRANSACTIONS[0]}:{TRANSACTIONS[1]}",
-    "hive_table": f"dataset:{CLICKSTREAM_TABLE[0]}:{CLICKSTREAM_TABLE[1]}",
-    "feature": f"datasetField:{PROFILE[0]}:{PROFILE[1]}:email_domain",
+    "model": dataset_node_id(*MODEL),
+    "model_v1": dataset_node_id(*MODEL, "1"),
+    "endpoint": dataset_node_id(*ENDPOINT),
+    "feature_group": dataset_node_id(*PROFILE),
+    "source": dataset_node_id(*TRANSACTIONS),
+    "hive_table": dataset_node_id(*CLICKSTREAM_TABLE),
+    "feature": field_node_id(*PROFILE, "email_domain"),
 }
 #: Between model v1 and the retraining: ``asOf`` this time sees the v1 graph.
 BEFORE_RETRAINING = BASE + timedelta(hours=10)

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 import httpx
 
+from mllineage.schemas import node_ids
+
 Direction = Literal["upstream", "downstream", "both"]
 DEFAULT_URL = "http://127.0.0.1:5000"
 PAGE_SIZE = 10_000  # rows per request when a method gathers every page of a paged answer
@@ -40,16 +42,17 @@ class Rows(list[dict[str, Any]]):
 
 def dataset_id(namespace: str, name: str, version: str | None = None) -> str:
     """``dataset:<namespace>:<name>[#version]``."""
-    text = f"dataset:{namespace}:{name}"
-    return text if version is None else f"{text}#{version}"
+    return node_ids.dataset_node_id(namespace, name, version)
 
 
 def job_id(namespace: str, name: str) -> str:
-    return f"job:{namespace}:{name}"
+    """``job:<namespace>:<name>``."""
+    return node_ids.job_node_id(namespace, name)
 
 
 def field_id(namespace: str, dataset: str, field: str) -> str:
-    return f"datasetField:{namespace}:{dataset}:{field}"
+    """``datasetField:<namespace>:<dataset>:<field>``."""
+    return node_ids.field_node_id(namespace, dataset, field)
 
 
 class LineageClient:

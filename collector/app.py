@@ -12,7 +12,7 @@ from mllineage.collector.api import health, ingest, marquez, ml
 from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
 from mllineage.collector.api.middleware import RequestIdMiddleware
-from mllineage.collector.db.engine import make_engine, make_session_factory
+from mllineage.collector.db.engine import make_engine
 from mllineage.collector.gc_tuning import tune_for_ingestion
 from mllineage.collector.ingest.validate import EventValidator
 from mllineage.collector.ingest.writer import IngestWriter
@@ -52,7 +52,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = make_session_factory(engine)
     app.state.validator = EventValidator(strict=settings.strict_validation)
     app.state.writer = writer
     app.state.keyring = KeyRing(settings.hashed_api_keys())

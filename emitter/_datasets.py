@@ -30,6 +30,7 @@ from openlineage.client.facet_v2 import (
 )
 
 from mllineage.emitter._producer import PRODUCER
+from mllineage.schemas import node_ids
 
 __all__ = [
     "DatasetOptions",
@@ -250,17 +251,17 @@ def as_output(
 
 def dataset_node_id(ds: Dataset) -> str:
     """The collector's node id of a dataset: ``dataset:<namespace>:<name>``."""
-    return f"dataset:{ds.namespace}:{ds.name}"
+    return node_ids.dataset_node_id(ds.namespace, ds.name)
 
 
 def job_node_id(namespace: str, name: str) -> str:
     """The collector's node id of a job: ``job:<namespace>:<name>``."""
-    return f"job:{namespace}:{name}"
+    return node_ids.job_node_id(namespace, name)
 
 
 def run_node_id(run_id: str) -> str:
     """The collector's node id of a run: ``run:<uuid>``."""
-    return f"run:{run_id}"
+    return node_ids.run_node_id(run_id)
 
 
 _OBJECT_STORES = {"s3", "gs", "gcs", "wasbs", "abfss", "abfs", "oss", "cos"}

@@ -21,7 +21,7 @@ from mllineage.collector.api.auth import require_scope
 from mllineage.collector.api.reads import MAX_DEPTH, MAX_NODES, read_connection, utc
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import catalog, events, marquez_lineage, search
-from mllineage.collector.queries.traversal import DEFAULT_MAX_NODES
+from mllineage.collector.queries.graph.walk import DEFAULT_MAX_NODES
 from mllineage.collector.schemas import marquez as m
 
 

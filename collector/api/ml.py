@@ -22,7 +22,7 @@ from mllineage.collector.queries import (
     ml_impact,
     ml_model,
 )
-from mllineage.collector.schemas.lineage import PagedQueryResult, QueryResult
+from mllineage.collector.schemas.lineage import Answer, PagedAnswer
 from mllineage.collector.schemas.ml import (
     AuditRow,
     ChainRow,
@@ -43,7 +43,7 @@ VersionParam = Annotated[
 ]
 
 
-@router.get("/lineage", response_model=QueryResult[LineageRow])
+@router.get("/lineage", response_model=Answer[LineageRow])
 def lineage(
     request: Request,
     node_id: NodeIdParam,
@@ -56,7 +56,7 @@ def lineage(
     return answer_response(answer)
 
 
-@router.get("/sources", response_model=QueryResult[SourceRow])
+@router.get("/sources", response_model=Answer[SourceRow])
 def sources(request: Request, node_id: NodeIdParam, options: TraversalOptions) -> Response:
     """The raw data sources a feature group (or any node) is built from."""
     with read_connection(request) as conn:
@@ -64,7 +64,7 @@ def sources(request: Request, node_id: NodeIdParam, options: TraversalOptions) -
     return answer_response(answer)
 
 
-@router.get("/feature-groups", response_model=QueryResult[FeatureGroupRow])
+@router.get("/feature-groups", response_model=Answer[FeatureGroupRow])
 def feature_groups(
     request: Request,
     node_id: NodeIdParam,
@@ -79,7 +79,7 @@ def feature_groups(
     return answer_response(answer)
 
 
-@router.get("/models", response_model=QueryResult[ModelRow])
+@router.get("/models", response_model=Answer[ModelRow])
 def models(
     request: Request,
     node_id: NodeIdParam,
@@ -92,7 +92,7 @@ def models(
     return answer_response(answer)
 
 
-@router.get("/model-lineage", response_model=QueryResult[ChainRow])
+@router.get("/model-lineage", response_model=Answer[ChainRow])
 def model_lineage(
     request: Request,
     node_id: NodeIdParam,
@@ -107,7 +107,7 @@ def model_lineage(
     return answer_response(answer)
 
 
-@router.get("/impact", response_model=PagedQueryResult[ImpactRow])
+@router.get("/impact", response_model=PagedAnswer[ImpactRow])
 def impact(
     request: Request, node_id: NodeIdParam, options: TraversalOptions, page: PageParams
 ) -> Response:
@@ -118,7 +118,7 @@ def impact(
     return answer_response(answer)
 
 
-@router.get("/governance/tagged", response_model=PagedQueryResult[TaggedRow])
+@router.get("/governance/tagged", response_model=PagedAnswer[TaggedRow])
 def governance_tagged(
     request: Request,
     options: TraversalOptions,
@@ -136,7 +136,7 @@ def governance_tagged(
     return answer_response(answer)
 
 
-@router.get("/audit", response_model=QueryResult[AuditRow])
+@router.get("/audit", response_model=Answer[AuditRow])
 def audit(request: Request, node_id: NodeIdParam, version: VersionParam = None) -> Response:
     """Audit record of a model version: producing run, input versions, code, params, events."""
     with read_connection(request) as conn:
@@ -144,7 +144,7 @@ def audit(request: Request, node_id: NodeIdParam, version: VersionParam = None) 
     return answer_response(answer)
 
 
-@router.get("/feature-lineage", response_model=QueryResult[FeatureLineageRow])
+@router.get("/feature-lineage", response_model=Answer[FeatureLineageRow])
 def feature_lineage(request: Request, node_id: NodeIdParam, options: TraversalOptions) -> Response:
     """Source columns behind a feature (``datasetField:`` node) and the models consuming it."""
     with read_connection(request) as conn:

@@ -14,13 +14,27 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
+if TYPE_CHECKING:
+    from alembic.runtime.environment import NameFilterParentNames, NameFilterType
+
 log = logging.getLogger(__name__)
 
 _PARTITION = re.compile(r"^lineage_events_y(\d{4})m(\d{2})$")
+_ANY_PARTITION = re.compile(r"^lineage_events_(default|y\d{4}m\d{2})$")
+
+
+def outside_partitions(
+    name: str | None, type_: NameFilterType, parent_names: NameFilterParentNames
+) -> bool:
+    """Alembic ``include_name`` hook: whether a reflected object is part of the declared schema,
+    not a partition of ``lineage_events`` (or one of its indexes), which are made at run time."""
+    table = name if type_ == "table" else parent_names.get("table_name")
+    return table is None or _ANY_PARTITION.match(table) is None
 
 
 def _month_start(year: int, month: int) -> datetime:

@@ -2,7 +2,7 @@
 
 Functions return records (plain dataclasses) with everything the Marquez shapes need, loaded in a
 fixed number of batch queries per page. Lists are ordered by name (runs: newest first) and paged
-with ``limit``/``offset``; ``Page.total`` counts every match.
+with ``limit``/``offset``; ``Listing.total`` counts every match.
 """
 
 from __future__ import annotations
@@ -15,6 +15,16 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql import ColumnElement
 
+from mllineage.collector.db.tables import (
+    datasets_t,
+    events_t,
+    job_edges_t,
+    jobs_t,
+    namespaces_t,
+    runs_t,
+    tags_t,
+    versions_t,
+)
 from mllineage.collector.errors import NotFound
 from mllineage.collector.queries import details
 from mllineage.collector.queries.details import (
@@ -24,30 +34,23 @@ from mllineage.collector.queries.details import (
     RunInfo,
     VersionInfo,
 )
+from mllineage.collector.queries.graph.lookups import read_versions, written_versions
+from mllineage.collector.queries.graph.walk import Node
+from mllineage.collector.queries.membership import fetch_in
 from mllineage.collector.queries.resolve import (
     resolve_dataset,
     resolve_job,
     resolve_namespace,
     resolve_run,
 )
-from mllineage.collector.queries.tables import (
-    datasets_t,
-    events_t,
-    fetch_in,
-    job_edges_t,
-    jobs_t,
-    namespaces_t,
-    runs_t,
-    tags_t,
-    versions_t,
-)
-from mllineage.collector.queries.traversal import Node, read_versions, written_versions
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
-class Page(Generic[T]):
+class Listing(Generic[T]):
+    """One slice of a listing (``limit``/``offset``) and how many items the whole listing holds."""
+
     items: list[T]
     total: int
 
@@ -111,7 +114,7 @@ class JobRecord:
 # -- namespaces --------------------------------------------------------------------------------
 
 
-def list_namespaces(conn: Connection, *, limit: int, offset: int) -> Page[NamespaceRecord]:
+def list_namespaces(conn: Connection, *, limit: int, offset: int) -> Listing[NamespaceRecord]:
     total = conn.execute(select(func.count()).select_from(namespaces_t)).scalar_one()
     rows = conn.execute(
         select(namespaces_t.c.name, namespaces_t.c.created_at)
@@ -119,7 +122,7 @@ def list_namespaces(conn: Connection, *, limit: int, offset: int) -> Page[Namesp
         .limit(limit)
         .offset(offset)
     )
-    return Page([NamespaceRecord(*row) for row in rows], total)
+    return Listing([NamespaceRecord(*row) for row in rows], total)
 
 
 def get_namespace(conn: Connection, name: str) -> NamespaceRecord:
@@ -136,7 +139,7 @@ def get_namespace(conn: Connection, name: str) -> NamespaceRecord:
 
 def list_datasets(
     conn: Connection, namespace: str, *, limit: int, offset: int
-) -> Page[DatasetRecord]:
+) -> Listing[DatasetRecord]:
     ns_id = resolve_namespace(conn, namespace)
     where = datasets_t.c.namespace_id == ns_id
     total = conn.execute(select(func.count()).select_from(datasets_t).where(where)).scalar_one()
@@ -145,7 +148,7 @@ def list_datasets(
     ).scalars()
     infos = details.datasets(conn, list(ids))
     ordered = sorted(infos.values(), key=lambda d: d.name)
-    return Page(dataset_records(conn, ordered), total)
+    return Listing(dataset_records(conn, ordered), total)
 
 
 def get_dataset(conn: Connection, namespace: str, name: str) -> DatasetRecord:
@@ -210,7 +213,7 @@ def _latest_versions(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[st
 
 def list_dataset_versions(
     conn: Connection, namespace: str, name: str, *, limit: int, offset: int
-) -> Page[VersionRecord]:
+) -> Listing[VersionRecord]:
     ref = resolve_dataset(conn, namespace, name)
     where = versions_t.c.dataset_id == ref.id
     total = conn.execute(select(func.count()).select_from(versions_t).where(where)).scalar_one()
@@ -221,7 +224,7 @@ def list_dataset_versions(
         .limit(limit)
         .offset(offset)
     ).scalars()
-    return Page(version_records(conn, list(ids)), total)
+    return Listing(version_records(conn, list(ids)), total)
 
 
 def get_dataset_version(conn: Connection, namespace: str, name: str, version: str) -> VersionRecord:
@@ -252,7 +255,7 @@ def version_records(conn: Connection, version_ids: Sequence[int]) -> list[Versio
 # -- jobs and runs -----------------------------------------------------------------------------
 
 
-def list_jobs(conn: Connection, namespace: str, *, limit: int, offset: int) -> Page[JobRecord]:
+def list_jobs(conn: Connection, namespace: str, *, limit: int, offset: int) -> Listing[JobRecord]:
     ns_id = resolve_namespace(conn, namespace)
     where = jobs_t.c.namespace_id == ns_id
     total = conn.execute(select(func.count()).select_from(jobs_t).where(where)).scalar_one()
@@ -260,7 +263,7 @@ def list_jobs(conn: Connection, namespace: str, *, limit: int, offset: int) -> P
         select(jobs_t.c.id).where(where).order_by(jobs_t.c.name).limit(limit).offset(offset)
     ).scalars()
     infos = details.jobs(conn, list(ids))
-    return Page(job_records(conn, sorted(infos.values(), key=lambda j: j.name)), total)
+    return Listing(job_records(conn, sorted(infos.values(), key=lambda j: j.name)), total)
 
 
 def get_job(conn: Connection, namespace: str, name: str) -> JobRecord:
@@ -307,7 +310,7 @@ def job_records(conn: Connection, infos: Sequence[JobInfo]) -> list[JobRecord]:
 
 def list_runs(
     conn: Connection, namespace: str, job: str, *, limit: int, offset: int
-) -> Page[RunRecord]:
+) -> Listing[RunRecord]:
     ref = resolve_job(conn, namespace, job)
     where = runs_t.c.job_id == ref.id
     started = func.coalesce(runs_t.c.started_at, runs_t.c.first_event_time)
@@ -322,7 +325,7 @@ def list_runs(
         ).scalars()
     )
     infos = details.runs(conn, uuids)
-    return Page(run_records(conn, [infos[u] for u in uuids]), total)
+    return Listing(run_records(conn, [infos[u] for u in uuids]), total)
 
 
 def get_run(conn: Connection, run_id: str) -> RunRecord:

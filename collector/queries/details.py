@@ -14,10 +14,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql import ColumnElement
 
-from mllineage.collector.queries.tables import (
+from mllineage.collector.db.tables import (
     dataset_facets_t,
     datasets_t,
-    fetch_in,
     job_facets_t,
     jobs_t,
     namespaces_t,
@@ -26,6 +25,7 @@ from mllineage.collector.queries.tables import (
     runs_t,
     versions_t,
 )
+from mllineage.collector.queries.membership import fetch_in
 
 Facets = dict[str, dict[str, Any]]
 KIND_SCAN_IDS = 5_000

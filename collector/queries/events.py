@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, func, select
 
-from mllineage.collector.queries.catalog import Page
-from mllineage.collector.queries.tables import events_t
+from mllineage.collector.db.tables import events_t
+from mllineage.collector.queries.catalog import Listing
 
 
 def list_events(
@@ -20,7 +20,7 @@ def list_events(
     sort: Literal["asc", "desc"],
     limit: int,
     offset: int,
-) -> Page[dict[str, Any]]:
+) -> Listing[dict[str, Any]]:
     """Stored events (as received, canonical JSON) with ``after`` < event time <= ``before``."""
     conditions = []
     if before is not None:
@@ -36,7 +36,7 @@ def list_events(
         .limit(limit)
         .offset(offset)
     ).scalars()
-    return Page(list(rows), total)
+    return Listing(list(rows), total)
 
 
 def iter_events(conn: Connection, *, batch: int = 1_000) -> Iterator[dict[str, Any]]:

@@ -5,79 +5,40 @@
 ``dataset:<ns>:<name>#<version>`` for a dataset version, ``run:<uuid>``, and
 ``datasetField:<ns>:<dataset>:<field>``.
 
-Answer types (rows, views) are plain dataclasses without ``__slots__``: orjson serialises them from
-their ``__dict__``, about five times faster than through slots, which matters for answers of
-thousands of rows.
+The answer types themselves (``Answer``, ``GraphView``...) live in ``schemas.lineage``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
-from mllineage.collector.queries.node_ids import (
+from mllineage.collector.queries.graph.walk import Edge, Node, Walk, dataset, version
+from mllineage.collector.schemas.lineage import (
+    EdgeView,
+    GraphView,
+    NodeView,
+)
+from mllineage.schemas.node_ids import (
     dataset_node_id,
     field_node_id,
     job_node_id,
     run_node_id,
 )
-from mllineage.collector.queries.traversal import Edge, Node, Walk, dataset, version
 
 RowT = TypeVar("RowT")
 T = TypeVar("T")
-
-
-@dataclass
-class NodeView:
-    """A node of an answer's graph. ``type`` is dataset, job, run or datasetField."""
-
-    id: str
-    type: str
-    namespace: str
-    name: str
-    kind: str
-    version: str | None = None
-    field: str | None = None
-
-
-@dataclass
-class EdgeView:
-    origin: str
-    destination: str
-    run_id: str | None = None
-
-
-@dataclass(frozen=True)
-class GraphView:
-    nodes: list[NodeView]
-    edges: list[EdgeView]
-
-
-@dataclass(frozen=True)
-class Answer(Generic[RowT]):
-    """What every ML question returns: rows, the graph they come from, and the cap flag."""
-
-    rows: list[RowT]
-    graph: GraphView
-    truncated: bool
-
-
-@dataclass(frozen=True)
-class PagedAnswer(Answer[RowT]):
-    """An answer whose rows are one page of ``total_count`` rows (the graph covers the page)."""
-
-    total_count: int = 0
 
 
 DEFAULT_PAGE_LIMIT = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class Page:
+class PageRequest:
     """Rows ``offset`` to ``offset + limit`` of an answer's ordered rows."""
 
     limit: int = DEFAULT_PAGE_LIMIT
@@ -87,7 +48,7 @@ class Page:
         return items[self.offset : self.offset + self.limit]
 
 
-FIRST_PAGE = Page()
+FIRST_PAGE = PageRequest()
 
 
 class Labels:

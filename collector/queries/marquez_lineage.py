@@ -1,6 +1,6 @@
 """Marquez's lineage graphs: ``/lineage`` (datasets and jobs) and ``/column-lineage`` (columns).
 
-Both walk with ``queries.traversal``: ``/lineage`` is the union of an upstream and a downstream walk
+Both walk with ``queries.graph``: ``/lineage`` is the union of an upstream and a downstream walk
 from the node (never an undirected search), ``/column-lineage`` walks column lineage upstream and,
 with ``withDownstream``, downstream too. ``depth`` is hops in both.
 """
@@ -14,25 +14,24 @@ from typing import Any, Literal
 
 from sqlalchemy import Connection, select
 
+from mllineage.collector.db.tables import column_lineage_t, job_edges_t
 from mllineage.collector.queries import catalog, details
 from mllineage.collector.queries.catalog import DatasetRecord, JobRecord
-from mllineage.collector.queries.graph_view import Labels
-from mllineage.collector.queries.node_ids import field_node_id
-from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
-from mllineage.collector.queries.tables import column_lineage_t, fetch_in, job_edges_t
-from mllineage.collector.queries.traversal import (
+from mllineage.collector.queries.graph.as_of import dataset_graph
+from mllineage.collector.queries.graph.columns import ColumnGraph
+from mllineage.collector.queries.graph.walk import (
     DEFAULT_MAX_NODES,
-    AsOfGraph,
-    ColumnGraph,
-    CurrentGraph,
     Edge,
-    Graph,
     Node,
     column,
     dataset,
     job,
     walk,
 )
+from mllineage.collector.queries.graph_view import Labels
+from mllineage.collector.queries.membership import fetch_in
+from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
+from mllineage.schemas.node_ids import field_node_id
 
 
 @dataclass
@@ -90,7 +89,7 @@ def lineage(
         start = dataset(ref.dataset.id)
     else:
         start = job(ref.job.id)
-    graph: Graph = AsOfGraph(as_of) if as_of is not None else CurrentGraph()
+    graph = dataset_graph(conn, as_of)
     walks = [
         walk(graph, conn, [start], d, depth=depth, max_nodes=max_nodes)
         for d in ("upstream", "downstream")

@@ -15,16 +15,13 @@ from sqlalchemy import Connection
 
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
-from mllineage.collector.queries.graph_view import Labels
-from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
-from mllineage.collector.queries.traversal import (
+from mllineage.collector.queries.graph.as_of import AsOfGraph, dataset_graph
+from mllineage.collector.queries.graph.versions import VersionGraph
+from mllineage.collector.queries.graph.walk import (
     DEFAULT_MAX_NODES,
-    AsOfGraph,
-    CurrentGraph,
     Direction,
     Graph,
     Node,
-    VersionGraph,
     Walk,
     dataset,
     job,
@@ -32,6 +29,8 @@ from mllineage.collector.queries.traversal import (
     version,
     walk,
 )
+from mllineage.collector.queries.graph_view import Labels
+from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
 
 Directions = Literal["upstream", "downstream", "both"]
 KINDS = ("dataset", "feature_group", "model", "endpoint", "job")
@@ -71,8 +70,8 @@ def parse_kinds(text: str | None) -> frozenset[str] | None:
     return kinds
 
 
-def graph_for(options: Options) -> Graph:
-    return AsOfGraph(options.as_of) if options.as_of is not None else CurrentGraph()
+def graph_for(conn: Connection, options: Options) -> Graph:
+    return dataset_graph(conn, options.as_of)
 
 
 def start_of(conn: Connection, node_id: str, options: Options) -> Start:
@@ -83,9 +82,9 @@ def start_of(conn: Connection, node_id: str, options: Options) -> Start:
     if isinstance(ref, DatasetRef):
         if ref.version_id is not None:
             return Start(version(ref.version_id), VersionGraph())
-        return Start(dataset(ref.id), graph_for(options))
+        return Start(dataset(ref.id), graph_for(conn, options))
     if isinstance(ref, JobRef):
-        return Start(job(ref.id), graph_for(options))
+        return Start(job(ref.id), graph_for(conn, options))
     return Start(run(ref.uuid), VersionGraph())
 
 

@@ -6,12 +6,12 @@ evidence (``path``: node ids in data-flow order from source to consumer; ``run_i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
-from mllineage.collector.queries.graph_view import Answer, Labels, walks_graph
+from mllineage.collector.queries.graph.lookups import read_versions
+from mllineage.collector.queries.graph.walk import Node, Walk
+from mllineage.collector.queries.graph_view import Labels, walks_graph
 from mllineage.collector.queries.ml_common import (
     Directions,
     Options,
@@ -22,69 +22,14 @@ from mllineage.collector.queries.ml_common import (
     start_of,
     walks,
 )
-from mllineage.collector.queries.traversal import Node, Walk, read_versions
-
-
-@dataclass
-class LineageRow:
-    node_id: str
-    type: str
-    namespace: str
-    name: str
-    kind: str
-    version: str | None
-    direction: str
-    depth: int
-    run_id: str | None
-    path: list[str]
-
-
-@dataclass
-class SourceRow:
-    node_id: str
-    namespace: str
-    name: str
-    kind: str
-    version: str | None
-    depth: int
-    path: list[str]
-
-
-@dataclass
-class FeatureGroupRow:
-    node_id: str
-    namespace: str
-    name: str
-    feature_group: str
-    feature_store: str | None
-    features: list[str]
-    owners: list[str]
-    version: str | None
-    direction: str
-    depth: int
-    path: list[str]
-
-
-@dataclass
-class EndpointRef:
-    node_id: str
-    name: str
-    model_version: str | None
-    status: str | None
-
-
-@dataclass
-class ModelRow:
-    node_id: str
-    namespace: str
-    name: str
-    model_name: str
-    current_version: str | None
-    versions: list[str]
-    run_id: str | None
-    endpoints: list[EndpointRef]
-    depth: int
-    path: list[str]
+from mllineage.collector.schemas.lineage import Answer
+from mllineage.collector.schemas.ml import (
+    EndpointRef,
+    FeatureGroupRow,
+    LineageRow,
+    ModelRow,
+    SourceRow,
+)
 
 
 def lineage(

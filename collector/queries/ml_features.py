@@ -11,42 +11,23 @@ feature's own dataset and lists the feature in ``mllineage_model.features`` (evi
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from mllineage.collector.db.tables import column_lineage_t
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
-from mllineage.collector.queries.graph_view import Answer, Labels, graph_of
+from mllineage.collector.queries.graph.columns import ColumnGraph
+from mllineage.collector.queries.graph.walk import Edge, Node, Walk, column, dataset, walk
+from mllineage.collector.queries.graph_view import Labels, graph_of
+from mllineage.collector.queries.membership import fetch_in
 from mllineage.collector.queries.ml_common import Options, facet_field, graph_for
 from mllineage.collector.queries.resolve import FieldRef, resolve_node
-from mllineage.collector.queries.tables import column_lineage_t, fetch_in
-from mllineage.collector.queries.traversal import (
-    ColumnGraph,
-    Edge,
-    Node,
-    Walk,
-    column,
-    dataset,
-    walk,
-)
+from mllineage.collector.schemas.lineage import Answer
+from mllineage.collector.schemas.ml import FeatureLineageRow
 
 DEFAULT_KINDS = frozenset({"model"})
-
-
-@dataclass
-class FeatureLineageRow:
-    role: str  # feature | source | upstream | downstream | consumer
-    node_id: str
-    namespace: str
-    dataset: str
-    field: str | None
-    kind: str
-    depth: int
-    transformations: list[dict[str, Any]]
-    evidence: str | None
-    path: list[str]
 
 
 def feature_lineage(
@@ -154,7 +135,7 @@ def _consumers(
     conn: Connection, ref: FieldRef, down: Walk, options: Options
 ) -> tuple[dict[Node, tuple[str, list[Node], int]], list[Walk]]:
     """model node -> (evidence, path from the feature, hops)."""
-    graph = graph_for(options)
+    graph = graph_for(conn, options)
     home = dataset(ref.dataset.id)
     carriers: dict[Node, Node] = {}  # carrier dataset -> nearest derived column in it
     for node in down.reached():

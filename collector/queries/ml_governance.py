@@ -1,56 +1,36 @@
 """Governance: every model and endpoint with a tagged dataset or column anywhere upstream.
 
 A set query, not one traversal per model: one downstream propagation from all tagged datasets at
-once (``traversal.propagate``), level by level, remembering which tagged dataset reaches which node.
+once (``graph.propagate``), level by level, remembering which tagged dataset reaches which node.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
 
 from sqlalchemy import Connection, select
 
+from mllineage.collector.db.tables import tags_t
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
+from mllineage.collector.queries.graph.propagate import Propagation, propagate
+from mllineage.collector.queries.graph.versions import VersionGraph
+from mllineage.collector.queries.graph.walk import Edge, Node, dataset, version
 from mllineage.collector.queries.graph_view import (
     FIRST_PAGE,
     Labels,
-    Page,
-    PagedAnswer,
+    PageRequest,
     graph_of,
     of_kinds,
 )
 from mllineage.collector.queries.ml_common import Options, graph_for
-from mllineage.collector.queries.tables import tags_t
-from mllineage.collector.queries.traversal import (
-    Edge,
-    Node,
-    Propagation,
-    VersionGraph,
-    dataset,
-    propagate,
-    version,
-)
+from mllineage.collector.schemas.lineage import PagedAnswer
+from mllineage.collector.schemas.ml import TaggedRow
 
 Scope = Literal["graph", "versions"]
 DEFAULT_KINDS = frozenset({"model", "endpoint"})
 #: ``tag=pii`` matches any value of the key except these (``pii: false`` is not PII).
 NEGATIVE_VALUES = frozenset({"false", "no", "0", "none", "n"})
-
-
-@dataclass
-class TaggedRow:
-    node_id: str
-    namespace: str
-    name: str
-    kind: str
-    tag_key: str
-    tag_values: list[str]
-    tagged_node_id: str
-    tagged_fields: list[str]
-    depth: int
-    path: list[str]
 
 
 def tagged(
@@ -59,7 +39,7 @@ def tagged(
     tag: str,
     options: Options,
     scope: Scope = "graph",
-    page: Page = FIRST_PAGE,
+    page: PageRequest = FIRST_PAGE,
 ) -> PagedAnswer[TaggedRow]:
     """One row per (model or endpoint, tagged dataset upstream of it) with one shortest path.
 
@@ -88,7 +68,7 @@ def tagged(
         fields, values = found.setdefault(dataset(dataset_id), (set(), set()))
         fields.add(field)
         values.add(tag_value)
-    graph = VersionGraph() if scope == "versions" else graph_for(options)
+    graph = VersionGraph() if scope == "versions" else graph_for(conn, options)
     canon = graph.canonical(conn, list(found))
     origins: dict[Node, tuple[set[str], set[str]]] = {}
     for node, (fields, values) in found.items():
@@ -144,7 +124,7 @@ def _page_rows(
     conn: Connection,
     spread: Propagation,
     labels: Labels,
-    page: Page,
+    page: PageRequest,
     order: list[Node],
     counts: list[int],
 ) -> list[tuple[Node, int, Node]]:

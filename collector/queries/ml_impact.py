@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
-from mllineage.collector.queries.graph_view import FIRST_PAGE, Labels, Page, PagedAnswer, graph_of
+from mllineage.collector.queries.graph.walk import Node, Walk
+from mllineage.collector.queries.graph_view import FIRST_PAGE, Labels, PageRequest, graph_of
 from mllineage.collector.queries.ml_common import (
     KINDS,
     Options,
@@ -18,27 +18,12 @@ from mllineage.collector.queries.ml_common import (
     start_of,
     walks,
 )
-from mllineage.collector.queries.traversal import Node, Walk
-
-
-@dataclass
-class ImpactRow:
-    node_id: str
-    type: str
-    namespace: str
-    name: str
-    kind: str
-    version: str | None
-    depth: int
-    owners: list[str]
-    last_run_id: str | None
-    last_run_state: str | None
-    last_run_at: datetime | None
-    path: list[str]
+from mllineage.collector.schemas.lineage import PagedAnswer
+from mllineage.collector.schemas.ml import ImpactRow
 
 
 def impact(
-    conn: Connection, *, node_id: str, options: Options, page: Page = FIRST_PAGE
+    conn: Connection, *, node_id: str, options: Options, page: PageRequest = FIRST_PAGE
 ) -> PagedAnswer[ImpactRow]:
     """Every node downstream of ``node_id``; rows ordered by kind (datasets, feature groups,
     models, endpoints, jobs), then hop distance, then id. A job's last run is the run its edges

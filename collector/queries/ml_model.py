@@ -7,92 +7,30 @@ what the job reads today.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from mllineage.collector.db.tables import events_t, versions_t
 from mllineage.collector.errors import BadRequest, NotFound
 from mllineage.collector.queries import details
-from mllineage.collector.queries.graph_view import Answer, Labels, graph_of, walks_graph
+from mllineage.collector.queries.graph.lookups import (
+    producing_runs,
+    read_versions,
+    written_versions,
+)
+from mllineage.collector.queries.graph.versions import VersionGraph
+from mllineage.collector.queries.graph.walk import Edge, Node, run, version, walk
+from mllineage.collector.queries.graph_view import Labels, graph_of, walks_graph
 from mllineage.collector.queries.ml_common import Options, reached
-from mllineage.collector.queries.node_ids import job_node_id
 from mllineage.collector.queries.resolve import (
     DatasetRef,
     FieldRef,
     resolve_node,
 )
-from mllineage.collector.queries.tables import events_t, versions_t
-from mllineage.collector.queries.traversal import (
-    Edge,
-    Node,
-    VersionGraph,
-    producing_runs,
-    read_versions,
-    run,
-    version,
-    walk,
-    written_versions,
-)
-
-
-@dataclass
-class ChainRow:
-    node_id: str
-    type: str
-    namespace: str
-    name: str
-    kind: str
-    version: str | None
-    run_id: str | None
-    job_node_id: str | None
-    run_state: str | None
-    direction: str
-    depth: int
-    path: list[str]
-
-
-@dataclass
-class VersionRef:
-    node_id: str
-    namespace: str
-    name: str
-    kind: str
-    version: str | None
-    created_at: datetime | None
-    producing_run_id: str | None
-
-
-@dataclass
-class AuditEvent:
-    event_type: str | None
-    event_time: datetime
-    producer: str
-    payload: dict[str, Any]
-
-
-@dataclass
-class AuditRow:
-    node_id: str
-    namespace: str
-    name: str
-    kind: str
-    version: str
-    created_at: datetime
-    run_id: str | None
-    run_state: str | None
-    started_at: datetime | None
-    ended_at: datetime | None
-    job_node_id: str | None
-    parent_run_id: str | None
-    code_location: dict[str, Any] | None
-    parameters: dict[str, Any]
-    metrics: dict[str, Any]
-    owners: list[str]
-    inputs: list[VersionRef]
-    outputs: list[VersionRef]
-    events: list[AuditEvent]
+from mllineage.collector.schemas.lineage import Answer
+from mllineage.collector.schemas.ml import AuditEvent, AuditRow, ChainRow, VersionRef
+from mllineage.schemas.node_ids import job_node_id
 
 
 def pinned_version(conn: Connection, node_id: str, version_name: str | None) -> DatasetRef:

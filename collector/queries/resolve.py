@@ -13,10 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select, tuple_
 
-from mllineage.collector.errors import BadRequest, NotFound
-from mllineage.collector.ingest.fold import normalise_run_id
-from mllineage.collector.queries.node_ids import InvalidNodeId, NodeRef, node_id_readings
-from mllineage.collector.queries.tables import (
+from mllineage.collector.db.tables import (
     datasets_t,
     jobs_t,
     namespaces_t,
@@ -24,6 +21,9 @@ from mllineage.collector.queries.tables import (
     symlinks_t,
     versions_t,
 )
+from mllineage.collector.errors import BadRequest, NotFound
+from mllineage.collector.ingest.fold import normalise_run_id
+from mllineage.schemas.node_ids import InvalidNodeId, NodeRef, node_id_readings
 
 
 @dataclass(frozen=True, slots=True)

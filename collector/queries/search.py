@@ -8,9 +8,9 @@ from typing import Literal
 
 from sqlalchemy import Connection, func, literal, select, union_all
 
-from mllineage.collector.queries.catalog import Page
-from mllineage.collector.queries.node_ids import dataset_node_id, job_node_id
-from mllineage.collector.queries.tables import datasets_t, jobs_t, namespaces_t
+from mllineage.collector.db.tables import datasets_t, jobs_t, namespaces_t
+from mllineage.collector.queries.catalog import Listing
+from mllineage.schemas.node_ids import dataset_node_id, job_node_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ def search(
     sort: Literal["NAME", "UPDATE_AT"],
     limit: int,
     namespace: str | None = None,
-) -> Page[SearchHit]:
+) -> Listing[SearchHit]:
     """Datasets and jobs whose name contains ``q`` (case-insensitive; ``%``/``_`` wildcards)."""
     pattern = f"%{q}%"
     parts = []
@@ -63,4 +63,4 @@ def search(
     )
     total = conn.execute(select(func.count()).select_from(combined)).scalar_one()
     rows = conn.execute(select(combined).order_by(*order).limit(limit)).all()
-    return Page([SearchHit(t, n, ns, at) for t, n, ns, at in rows], total)
+    return Listing([SearchHit(t, n, ns, at) for t, n, ns, at in rows], total)

@@ -1,31 +1,34 @@
-"""Response envelope shared by every ML/governance question: ``{"rows", "graph", "truncated"}``."""
+"""The answer every ML/governance question gives: ``{"rows", "graph", "truncated"}`` (and
+``total_count`` for paged answers), one type each, declared by the routes as their response model
+and serialised from the very objects the queries build (see ``schemas.ml``)."""
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
-RowT = TypeVar("RowT", bound=BaseModel)
-
-
-class _FromAttributes(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+RowT = TypeVar("RowT")
 
 
-class GraphNode(_FromAttributes):
+@dataclass
+class NodeView:
     """A node: ``dataset`` (possibly at a ``version``), ``job``, ``run`` or ``datasetField``."""
 
-    id: str = Field(description="Node id: dataset:<ns>:<name>[#version], job:…, run:<uuid>, …")
+    id: Annotated[
+        str, Field(description="Node id: dataset:<ns>:<name>[#version], job:…, run:<uuid>, …")
+    ]
     type: Literal["dataset", "job", "run", "datasetField"]
     namespace: str
     name: str
-    kind: str = Field(description="dataset, feature_group, model, endpoint, job or run")
+    kind: Annotated[str, Field(description="dataset, feature_group, model, endpoint, job or run")]
     version: str | None = None
     field: str | None = None
 
 
-class GraphEdge(_FromAttributes):
+@dataclass
+class EdgeView:
     """Data flows from ``origin`` to ``destination``; ``run_id`` is the run that showed the edge."""
 
     origin: str
@@ -33,20 +36,25 @@ class GraphEdge(_FromAttributes):
     run_id: str | None = None
 
 
-class Graph(_FromAttributes):
-    nodes: list[GraphNode]
-    edges: list[GraphEdge]
+@dataclass(frozen=True)
+class GraphView:
+    nodes: list[NodeView]
+    edges: list[EdgeView]
 
 
-class QueryResult(_FromAttributes, Generic[RowT]):
+@dataclass(frozen=True)
+class Answer(Generic[RowT]):
     """Rows answering the question, the subgraph they come from, and whether the node cap hit."""
 
     rows: list[RowT]
-    graph: Graph
-    truncated: bool = Field(description="True when the node cap stopped the walk early.")
+    graph: GraphView
+    truncated: Annotated[bool, Field(description="True when the node cap stopped the walk early.")]
 
 
-class PagedQueryResult(QueryResult[RowT], Generic[RowT]):
+@dataclass(frozen=True)
+class PagedAnswer(Answer[RowT]):
     """One page of an answer's rows (``limit``/``offset``); the graph covers that page."""
 
-    total_count: int = Field(description="Rows in the whole answer, all pages together.")
+    total_count: Annotated[
+        int, Field(description="Rows in the whole answer, all pages together.")
+    ] = 0

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from mllineage.collector.queries import tables
-from mllineage.collector.queries.tables import fetch_in, namespaces_t
+from mllineage.collector.db.tables import namespaces_t
+from mllineage.collector.queries import membership
+from mllineage.collector.queries.membership import fetch_in
 
 
 def _namespace(name: str) -> dict[str, Any]:
@@ -40,12 +41,12 @@ def test_statements_are_reused_per_builder_and_captured_values(engine: Engine) -
         ids = {
             name: id_ for id_, name in conn.execute(select(namespaces_t.c.id, namespaces_t.c.name))
         }
-    tables._STATEMENTS.clear()
+    membership._STATEMENTS.clear()
     everything = list(ids.values())
     assert _names(engine, everything, "a") == ["a1", "a2"]
     assert _names(engine, everything, "b") == ["b1", "b2"]  # another captured value: no reuse
     assert _names(engine, [ids["a2"], ids["b1"]], "a") == ["a2"]  # same statement, new members
-    assert len(tables._STATEMENTS) == 2
+    assert len(membership._STATEMENTS) == 2
     assert _names(engine, [], "a") == []
 
 
@@ -57,7 +58,7 @@ def test_builders_capturing_objects_are_built_every_time(engine: Engine) -> None
     with engine.begin() as conn:
         conn.execute(insert(namespaces_t), [_namespace("x1"), _namespace("y1")])
         ids = [row[0] for row in conn.execute(select(namespaces_t.c.id))]
-    tables._STATEMENTS.clear()
+    membership._STATEMENTS.clear()
     with engine.connect() as conn:
         for prefix in ("x", "y"):
             holder.prefix = prefix
@@ -70,4 +71,4 @@ def test_builders_capturing_objects_are_built_every_time(engine: Engine) -> None
                 ),
             )
             assert [row[0] for row in rows] == [f"{prefix}1"]
-    assert tables._STATEMENTS == {}
+    assert membership._STATEMENTS == {}

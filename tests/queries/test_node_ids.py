@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mllineage.collector.queries.node_ids import (
+from mllineage.schemas.node_ids import (
     InvalidNodeId,
     NodeRef,
     node_id_readings,

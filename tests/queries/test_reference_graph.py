@@ -12,13 +12,14 @@ The current graph (each job's edges from its latest completed run) is:
 from __future__ import annotations
 
 import itertools
+from dataclasses import fields
 from typing import Any
 
 from fastapi.testclient import TestClient
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 
 from mllineage.collector.schemas import ml
-from mllineage.collector.schemas.lineage import GraphNode, PagedQueryResult, QueryResult
+from mllineage.collector.schemas.lineage import Answer, NodeView, PagedAnswer
 from tests.queries.reference_graph import (
     ENDPOINT,
     FG_A,
@@ -38,7 +39,7 @@ from tests.queries.reference_graph import (
     job_id,
 )
 
-ROW_MODELS: dict[str, type[BaseModel]] = {
+ROW_MODELS: dict[str, type[Any]] = {
     "lineage": ml.LineageRow,
     "sources": ml.SourceRow,
     "feature-groups": ml.FeatureGroupRow,
@@ -53,21 +54,24 @@ PAGED = {"impact", "governance/tagged"}
 
 
 def ask(client: TestClient, path: str, **params: Any) -> dict[str, Any]:
-    """GET an ML question; the body must match the route's declared response model exactly."""
+    """GET an ML question; the body must match the route's declared response model exactly, and
+    be what that model's own serialiser makes of it."""
     response = client.get(f"/api/v1/ml/{path}", params=params)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     row_model = ROW_MODELS[path]
+    declared: TypeAdapter[Any]
     if path in PAGED:
-        PagedQueryResult[row_model].model_validate(body)  # type: ignore[valid-type]
+        declared = TypeAdapter(PagedAnswer[row_model])  # type: ignore[valid-type]
         assert set(body) == {"rows", "graph", "truncated", "total_count"}
     else:
-        QueryResult[row_model].model_validate(body)  # type: ignore[valid-type]
+        declared = TypeAdapter(Answer[row_model])  # type: ignore[valid-type]
         assert set(body) == {"rows", "graph", "truncated"}
+    assert declared.dump_json(declared.validate_json(response.content)) == response.content
     for row in body["rows"]:
-        assert set(row) == set(row_model.model_fields)
+        assert set(row) == {f.name for f in fields(row_model)}
     for node in body["graph"]["nodes"]:
-        assert set(node) == set(GraphNode.model_fields)
+        assert set(node) == {f.name for f in fields(NodeView)}
     return body
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.models import Base
+from mllineage.collector.db.partitions import outside_partitions
 
 config = context.config
 target_metadata = Base.metadata
@@ -18,6 +19,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=outside_partitions,
     )
     with context.begin_transaction():
         context.run_migrations()

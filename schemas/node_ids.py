@@ -1,4 +1,10 @@
-"""Marquez-style node ids: parse ``dataset:<ns>:<name>[#version]`` and friends, type-aware.
+"""Marquez-style node ids, the one place they are written and read: ``dataset:<ns>:<name>[#version]``,
+``job:<ns>:<name>``, ``datasetField:<ns>:<dataset>:<field>``, ``run:<uuid>``.
+
+Shared by the emitter (the ids it hands back), the client (the ids it asks about) and the
+collector (the ids it parses and answers with); standard library only, like the rest of
+``mllineage.schemas``, so importing it costs the emitter and the client nothing.
+
 
 Node ids join their parts with ``:``, yet OpenLineage namespaces are URIs (``postgres://host:5432``,
 ``s3://bucket``) and names may hold ``:``, ``/``, ``.`` and ``#``, so one id can have several

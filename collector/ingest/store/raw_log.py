@@ -1,0 +1,66 @@
+"""The raw event log: every event stored exactly once, by content hash.
+
+Contract: ``insert_raw`` claims each distinct digest in ``event_digests`` (``ON CONFLICT DO
+NOTHING``) and stores the events whose claim won in ``lineage_events``; it returns the digests
+that are new. Two transactions racing on the same event: the second waits on the first's digest
+row and then finds it taken. The raw log is never updated; the graph tables are its projection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Executable
+from sqlalchemy.dialects import postgresql
+
+from mllineage.collector.db.tables import digests_t, events_t
+from mllineage.collector.db.types import PreSerialized
+from mllineage.collector.ingest.fold import normalise_run_id
+from mllineage.collector.ingest.store.context import StoreContext
+from mllineage.collector.ingest.validate import ParsedEvent
+
+
+def insert_raw(
+    ctx: StoreContext, events: Sequence[ParsedEvent], received_at: datetime
+) -> set[bytes]:
+    """Store the events not stored yet; returns their digests (see the module docstring)."""
+    distinct = {parsed.digest: parsed for parsed in events}
+    if not distinct:
+        return set()
+    claimed = ctx.rows.write(
+        digests_t,
+        [{"event_hash": d, "received_at": received_at} for d in sorted(distinct)],
+        _claim_digests,
+    )
+    fresh = {bytes(row[0]) for row in claimed}
+    if fresh:
+        ctx.rows.write(events_t, [event_row(distinct[d], received_at) for d in sorted(fresh)])
+    return fresh
+
+
+def _claim_digests(stmt: postgresql.Insert) -> Executable:
+    return stmt.on_conflict_do_nothing(index_elements=["event_hash"]).returning(
+        digests_t.c.event_hash
+    )
+
+
+def event_row(parsed: ParsedEvent, received_at: datetime) -> dict[str, Any]:
+    """The ``lineage_events`` row of ``parsed``."""
+    event = parsed.event
+    job = getattr(event, "job", None)
+    run = getattr(event, "run", None)
+    return {
+        "event_hash": parsed.digest,
+        "kind": parsed.kind,
+        "event_type": parsed.event_type,
+        "event_time": parsed.event_time,
+        "received_at": received_at,
+        "run_uuid": normalise_run_id(run.runId) if run is not None else None,
+        "job_namespace": job.namespace if job is not None else None,
+        "job_name": job.name if job is not None else None,
+        "producer": event.producer,
+        "payload": PreSerialized(parsed.canonical.decode()),
+        "warnings": [{"loc": w.loc, "msg": w.msg} for w in parsed.warnings] or None,
+    }
