@@ -4,7 +4,8 @@ One module per family of data, each stating its contract: ``raw_log`` (the sourc
 ``entities`` (namespaces, datasets, jobs), ``facets`` (and the tables their content derives),
 ``runs`` (runs, dataset versions, run I/O), ``edges`` (a job's current run and edges) and
 ``dialect`` (how row sets reach PostgreSQL or SQLite). ``python_fold`` composes them into the
-projection of a ``RawBatch``.
+projection of a ``RawBatch``; on PostgreSQL ``sql_projection`` hands large batches to the
+in-database SQL program instead (same graph).
 
 Entry points, neither of which commits (the caller owns the transaction):
 
@@ -30,6 +31,7 @@ from mllineage.collector.ingest.store.batch import RawBatch
 from mllineage.collector.ingest.store.context import IdCache, StoreContext
 from mllineage.collector.ingest.store.python_fold import project_python
 from mllineage.collector.ingest.store.raw_log import insert_raw
+from mllineage.collector.ingest.store.sql_projection import project_postgres
 from mllineage.collector.ingest.validate import ParsedEvent
 
 __all__ = ["IdCache", "RawBatch", "StoreContext", "StoreResult", "project_batch", "store_events"]
@@ -37,7 +39,7 @@ __all__ = ["IdCache", "RawBatch", "StoreContext", "StoreResult", "project_batch"
 Projector = Callable[[StoreContext, RawBatch], None]
 
 #: How each dialect projects a batch (``project_batch``).
-PROJECTORS: dict[str, Projector] = {"postgresql": project_python, "sqlite": project_python}
+PROJECTORS: dict[str, Projector] = {"postgresql": project_postgres, "sqlite": project_python}
 
 
 def project_batch(ctx: StoreContext, batch: RawBatch) -> None:
