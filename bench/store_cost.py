@@ -2,8 +2,9 @@
 
 A fresh database is loaded with the first ``--prefix`` events of the workload (``mllineage``'s own
 importer, then ``ANALYZE``), so ids, facets and runs already exist as in a collector that has been
-running for a while. Then the next events are stored through ``store_committed`` (what the writer
-thread does), ``--batch`` events per transaction, and the run prints per transaction: wall time,
+running for a while. Then the next events are stored through ``store_committed`` (raw log +
+projection in one transaction: what the ingest path plus the projector do together), ``--batch``
+events per transaction, and the run prints per transaction: wall time,
 statements, time inside the driver's ``execute`` (round trip + server) and the rest (Python:
 folding, building rows, SQLAlchemy); per event: validation time; and the statements that cost
 most. Usage::
@@ -19,6 +20,7 @@ import itertools
 import statistics
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +32,15 @@ from bench.databases import Backend, fresh_database
 from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.migrate import upgrade
 from mllineage.collector.ingest.bulk import import_ndjson
-from mllineage.collector.ingest.store import IdCache
-from mllineage.collector.ingest.validate import EventValidator
-from mllineage.collector.ingest.writer import store_committed
+from mllineage.collector.ingest.store import IdCache, store_events
+from mllineage.collector.ingest.validate import EventValidator, ParsedEvent
+
+
+def store_committed(engine: Any, events: list[ParsedEvent], ids: IdCache) -> None:
+    """Raw log + projection of ``events`` in one committed transaction."""
+    with engine.begin() as conn:
+        result = store_events(conn, events, received_at=datetime.now(UTC), ids=ids)
+    ids.merge(result.learned)
 
 
 class StatementClock:

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import click
 
@@ -510,7 +511,11 @@ def demo(url: str, api_key: str | None) -> None:
         except LineageClientError as exc:
             raise click.ClickException(str(exc)) from exc
     as_of = BEFORE_RETRAINING.isoformat().replace("+00:00", "Z")
-    click.echo(f"loaded {len(events)} OpenLineage events into {url}. Try:")
+    click.echo(f"loaded {len(events)} OpenLineage events into {url}.")
+    click.echo(
+        f"Explore it in the browser: {url.rstrip('/')}/ui/lineage?nodeId={quote(NODES['model'])}"
+    )
+    click.echo("Or ask from the command line:")
     for line in (
         f"mllineage sources '{NODES['feature_group']}'",
         f"mllineage feature-groups '{NODES['model']}' --direction upstream",

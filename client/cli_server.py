@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -171,7 +172,10 @@ def import_events(
     failed = False
     try:
         for name in files:
-            report = import_ndjson(Path(name), engine, batch_size=batch_size)
+            with _ProjectionProgress() as progress:
+                report = import_ndjson(
+                    Path(name), engine, batch_size=batch_size, on_projected=progress.update
+                )
             for line, reason in report.rejected[:20]:
                 click.echo(f"{name}:{line}: rejected: {reason}", err=True)
             if len(report.rejected) > 20:
@@ -184,8 +188,37 @@ def import_events(
                 + (f", {report.failed} failed to store" if report.failed else "")
                 + f" in {report.seconds:.1f}s ({report.events_per_second:,.0f} events/s)"
             )
+            click.echo(
+                f"{name}: load {report.load_seconds:.1f}s ({report.load_rate:,.0f} events/s), "
+                f"projection of {report.projected} events {report.projection_seconds:.1f}s "
+                f"({report.projection_rate:,.0f} events/s)"
+            )
             failed = failed or bool(report.rejected) or bool(report.failed)
     finally:
         engine.dispose()
     if failed:
         raise SystemExit(1)
+
+
+class _ProjectionProgress:
+    """A progress bar over the projection phase of an import, shown on a terminal only."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+        self._done = 0
+
+    def __enter__(self) -> _ProjectionProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def update(self, done: int, total: int) -> None:
+        if not sys.stderr.isatty():
+            return
+        if self._bar is None:
+            self._bar = click.progressbar(length=total, label="projecting", file=sys.stderr)
+            self._bar.__enter__()
+        self._bar.update(done - self._done)
+        self._done = done

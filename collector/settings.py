@@ -50,6 +50,20 @@ class Settings(BaseSettings):
     ingest_queue_size: int = Field(
         default=10_000, description="Requests waiting for a writer before new ones get 503."
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="Serve reads from this database (a streaming replica of database_url); "
+        "reads still wait until the replica has replayed what they must see.",
+    )
+    read_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="Longest a read waits for the projection of events acknowledged before it; "
+        "then it answers with X-MLLineage-Projection-Lag.",
+    )
+    projector_batch_size: int = Field(
+        default=5000, ge=1, description="Most backlog events one projection transaction takes."
+    )
     pool_size: int = Field(default=8, description="Database connections kept open (Postgres).")
     retry_after_seconds: int = Field(
         default=5, description="Retry-After sent with 503 while the database is unreachable."

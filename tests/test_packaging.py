@@ -84,3 +84,9 @@ def test_built_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     )
     assert "up to date" in upgraded
     assert "serve" in _run(cli, "--help", cwd=tmp_path)
+    ui_probe = (
+        "from mllineage.collector.api.ui import WEB; "
+        "print(all((WEB / f).is_file() for f in ('index.html', 'static/app.css', "
+        "'static/js/main.js', 'static/js/views/lineage.js', 'static/vendor/dagre.esm.js')))"
+    )
+    assert _run(python, "-c", ui_probe, cwd=tmp_path).strip() == "True", "the web UI ships"

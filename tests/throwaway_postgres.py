@@ -87,3 +87,33 @@ def throwaway_cluster() -> Iterator[Cluster]:
         with contextlib.suppress(subprocess.CalledProcessError):  # already stopped by the test
             cluster.stop("immediate")
         shutil.rmtree(root, ignore_errors=True)
+
+
+@contextmanager
+def streaming_pair() -> Iterator[tuple[Cluster, Cluster]]:
+    """A throwaway primary and a streaming replica of it (``pg_basebackup -R``: hot standby)."""
+    with throwaway_cluster() as primary:
+        datadir = primary.datadir.parent / "replica"
+        replica = Cluster(primary.bindir, datadir, free_port())
+        primary._run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(primary.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(datadir),
+            "-R",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        )
+        replica.start()
+        try:
+            yield primary, replica
+        finally:
+            with contextlib.suppress(subprocess.CalledProcessError):
+                replica.stop("immediate")

@@ -1,4 +1,5 @@
-"""Liveness (``/health``) and readiness (``/ready``: the database answers) probes."""
+"""Liveness (``/health``) and readiness (``/ready``: the database answers, and how far the
+projection lags the raw log) probes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
+from mllineage.collector.ingest.backlog import BacklogStatus, projection_backlog
+
 router = APIRouter(tags=["health"])
 
 
@@ -16,20 +19,25 @@ async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _ping(engine: Engine) -> str | None:
+def _ping(engine: Engine) -> BacklogStatus | str:
+    """The projection backlog, or why the database does not answer."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1 FROM lineage_events LIMIT 1"))
+            return projection_backlog(conn)
     except DBAPIError as exc:
         return str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-    return None
 
 
 @router.get("/ready")
 async def ready(request: Request) -> JSONResponse:
+    """Ready when the database answers; ``projection`` reports the backlog of acknowledged events
+    not projected yet (``pending``) and the age in seconds of the oldest (``oldest_age_seconds``).
+    """
     problem = await run_in_threadpool(_ping, request.app.state.engine)
-    if problem is None:
-        return JSONResponse({"status": "ready"})
+    if isinstance(problem, BacklogStatus):
+        backlog = {"pending": problem.pending, "oldest_age_seconds": problem.oldest_age_seconds}
+        return JSONResponse({"status": "ready", "projection": backlog})
     retry_after = str(request.app.state.settings.retry_after_seconds)
     return JSONResponse(
         {"status": "unavailable", "error": problem},

@@ -18,7 +18,13 @@ from starlette.types import Scope
 
 from mllineage.collector.api import marquez_shapes as shapes
 from mllineage.collector.api.auth import require_scope
-from mllineage.collector.api.reads import MAX_DEPTH, MAX_NODES, read_connection, utc
+from mllineage.collector.api.reads import (
+    MAX_DEPTH,
+    MAX_NODES,
+    consistency_param,
+    read_connection,
+    utc,
+)
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import catalog, events, marquez_lineage, search
 from mllineage.collector.queries.graph.walk import DEFAULT_MAX_NODES
@@ -43,7 +49,7 @@ class RawPathRoute(APIRoute):
 router = APIRouter(
     prefix="/api/v1",
     tags=["marquez"],
-    dependencies=[Depends(require_scope("read"))],
+    dependencies=[Depends(require_scope("read")), Depends(consistency_param)],
     route_class=RawPathRoute,
 )
 

@@ -1,4 +1,5 @@
-"""ASGI middleware: a request id per request (``X-Request-ID`` in and out) and an access log."""
+"""ASGI middleware: a request id per request (``X-Request-ID`` in and out), the projection-lag
+header of reads that answered stale, and an access log."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class RequestIdMiddleware:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
+                    *_lag_header(scope),
                 ]
             await send(message)
 
@@ -51,6 +53,13 @@ class RequestIdMiddleware:
                     extra={"duration_ms": round((time.perf_counter() - started) * 1000, 2)},
                 )
             request_id_var.reset(token)
+
+
+def _lag_header(scope: Scope) -> list[tuple[bytes, bytes]]:
+    """``X-MLLineage-Projection-Lag`` when the read answered before the projection caught up
+    (``api.reads.read_connection`` leaves the lag in the request state)."""
+    lag = scope.get("state", {}).get("projection_lag")
+    return [] if lag is None else [(b"x-mllineage-projection-lag", f"{lag:.3f}".encode())]
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

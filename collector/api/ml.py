@@ -13,6 +13,7 @@ from mllineage.collector.api.reads import (
     PageParams,
     TraversalOptions,
     answer_response,
+    consistency_param,
     read_connection,
 )
 from mllineage.collector.queries import (
@@ -35,7 +36,11 @@ from mllineage.collector.schemas.ml import (
     TaggedRow,
 )
 
-router = APIRouter(prefix="/api/v1/ml", tags=["ml"], dependencies=[Depends(require_scope("read"))])
+router = APIRouter(
+    prefix="/api/v1/ml",
+    tags=["ml"],
+    dependencies=[Depends(require_scope("read")), Depends(consistency_param)],
+)
 
 DirectionParam = Literal["upstream", "downstream", "both"]
 VersionParam = Annotated[

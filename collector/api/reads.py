@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Depends, Query, Request
@@ -25,12 +25,37 @@ MAX_NODES = 100_000
 MAX_LIMIT = 1_000_000
 
 
+#: Response header of a read that answered before the projection caught up: seconds of lag.
+LAG_HEADER = "X-MLLineage-Projection-Lag"
+
+
+def consistency_param(
+    consistency: Annotated[
+        Literal["strong", "eventual"],
+        Query(
+            description="strong (default): see every event acknowledged before this read "
+            "(waits for the projection, bounded); eventual: answer from the graph as it is."
+        ),
+    ] = "strong",
+) -> str:
+    return consistency
+
+
 @contextmanager
 def read_connection(request: Request) -> Iterator[Connection]:
     """A connection for one request's reads (never committed), set up by its database's
-    ``ReadDialect.prepare``; an unreachable database is 503."""
+    ``ReadDialect.prepare``; an unreachable database is 503.
+
+    Read-your-writes first (``ReadBarrier``): unless ``consistency=eventual``, wait until every
+    event acknowledged before this read is projected (and replayed, with a read replica); if
+    that takes longer than ``read_wait_seconds``, answer anyway and report the lag in
+    ``X-MLLineage-Projection-Lag`` (set on ``request.state``, added by the middleware)."""
     try:
-        with request.app.state.engine.connect() as conn:
+        if request.query_params.get("consistency") != "eventual":
+            lag = request.app.state.read_barrier.wait()
+            if lag is not None:
+                request.state.projection_lag = lag
+        with request.app.state.read_engine.connect() as conn:
             read_dialect(conn).prepare(conn)
             yield conn
     except OperationalError as exc:

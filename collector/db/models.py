@@ -84,6 +84,24 @@ class EventDigest(Base):
     received_at: Mapped[datetime]
 
 
+class ProjectionBacklog(Base):
+    """Raw events acknowledged but not projected yet: the projector's queue.
+
+    A row is written in the same transaction as its event's raw-log row and deleted in the same
+    transaction as its projection, so the graph lags the raw log by exactly these rows. ``seq``
+    orders them: a read waits until no row at or below the highest ``seq`` it saw remains.
+    """
+
+    __tablename__ = "projection_backlog"
+    # Never reuse a deleted seq (SQLite would, without AUTOINCREMENT): a projector deleting the
+    # rows it took must not hit a newer event's row, and reads compare seqs.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    received_at: Mapped[datetime]
+
+
 class Namespace(Base):
     __tablename__ = "namespaces"
 

@@ -15,6 +15,7 @@ def _table(model: type[models.Base]) -> Table:
 
 events_t = _table(models.LineageEvent)
 digests_t = _table(models.EventDigest)
+backlog_t = _table(models.ProjectionBacklog)
 namespaces_t = _table(models.Namespace)
 datasets_t = _table(models.Dataset)
 dataset_facets_t = _table(models.DatasetFacet)

@@ -1,9 +1,12 @@
 """Bulk import of NDJSON event files (``mllineage import``): the fast path around the HTTP API.
 
-Events are read line by line, validated exactly as over HTTP, and stored through the same
-projection in large transactions (``batch_size`` events each), so an import is idempotent and
-produces the same graph as posting the events one by one. Invalid lines are reported with their
-line number and skipped; they never abort the import or touch what is stored.
+Two phases. Load: events are read line by line, validated exactly as over HTTP, and appended to
+the raw log (and the projection backlog) in large transactions (``batch_size`` events each).
+Project: the same projector the collector runs takes the backlog in large batches until it is
+empty. So an import is idempotent and produces the same graph as posting the events one by one;
+an interrupted import leaves only backlog behind, which the next import or a running collector
+projects. Invalid lines are reported with their line number and skipped; they never abort the
+import or touch what is stored.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +24,8 @@ from sqlalchemy import Engine
 
 from mllineage.collector.errors import CollectorError, DatabaseUnavailable
 from mllineage.collector.gc_tuning import tune_for_ingestion
+from mllineage.collector.ingest.backlog import projection_backlog
+from mllineage.collector.ingest.projector import Projector
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent
 from mllineage.collector.ingest.writer import IngestWriter, Outcome
 
@@ -37,10 +42,21 @@ class ImportReport:
     failed: int = 0  # valid events the database refused (logged with their error)
     rejected: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0
+    load_seconds: float = 0.0  # reading, validating and appending to the raw log
+    projected: int = 0  # backlog events projected (this import's and any left before)
+    projection_seconds: float = 0.0
 
     @property
     def events_per_second(self) -> float:
         return self.read / self.seconds if self.seconds else 0.0
+
+    @property
+    def load_rate(self) -> float:
+        return self.read / self.load_seconds if self.load_seconds else 0.0
+
+    @property
+    def projection_rate(self) -> float:
+        return self.projected / self.projection_seconds if self.projection_seconds else 0.0
 
 
 def read_ndjson(
@@ -67,6 +83,8 @@ def import_ndjson(
     batch_size: int = 1000,
     validator: EventValidator | None = None,
     writers: int | None = None,
+    projection_batch: int = 5000,
+    on_projected: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
     """Import ``path`` (NDJSON, one event per line; ``-`` is not supported here) into ``engine``.
 
@@ -76,7 +94,8 @@ def import_ndjson(
     depend on the order batches commit in, so the result is the graph the events imply. A batch
     that fails is retried one event per transaction, so one bad event cannot take others down; an
     unreachable database stops the import with ``DatabaseUnavailable``, every batch before the
-    failed one committed.
+    failed one committed. Then the backlog is projected in batches of ``projection_batch``;
+    ``on_projected(done, pending_at_start)`` reports progress after each.
     """
     tune_for_ingestion()
     if writers is None:
@@ -102,8 +121,37 @@ def import_ndjson(
             _count(pending.popleft().result(), report)
     finally:
         writer.stop()
+    report.load_seconds = time.perf_counter() - started
+    project_started = time.perf_counter()
+    report.projected = project_backlog(
+        engine, batch_size=projection_batch, on_projected=on_projected
+    )
+    report.projection_seconds = time.perf_counter() - project_started
     report.seconds = time.perf_counter() - started
     return report
+
+
+def project_backlog(
+    engine: Engine,
+    *,
+    batch_size: int = 5000,
+    on_projected: Callable[[int, int], None] | None = None,
+) -> int:
+    """Project the whole backlog (waiting while another process leads); events projected."""
+    with engine.connect() as conn:
+        total = projection_backlog(conn).pending
+    projector = Projector(engine, batch_size=batch_size)
+    done = 0
+    while True:
+        outcome = projector.run_once()
+        if not outcome.led:
+            time.sleep(projector.idle_seconds)
+            continue
+        if not outcome.projected and not outcome.failed:
+            return done
+        done += outcome.projected
+        if on_projected is not None:
+            on_projected(done, max(total, done))
 
 
 def _count(outcomes: list[Outcome], report: ImportReport) -> None:

@@ -1,9 +1,11 @@
 """Group commit: concurrent requests share one database transaction, each acknowledged after it.
 
 Requests hand their validated events to ``IngestWriter.submit`` and wait. A writer thread takes
-everything queued (up to ``max_batch`` events), stores it in one transaction and commits, then
+everything queued (up to ``max_batch`` events), appends it to the raw log in one transaction
+(``store.raw_log.append_events``: raw rows + backlog markers, no graph table) and commits, then
 answers every waiting request. One fsync thus covers many requests, which is how single-event HTTP
-ingestion gets past the commits-per-second ceiling of the disk.
+ingestion gets past the commits-per-second ceiling of the disk. The graph is the projector's
+business (``ingest.projector``); ``on_appended`` hands it the new events once committed.
 
 Guarantees: a request is answered only after its events are committed (or with an error);
 per-event atomicity holds, because a batch that fails for any reason other than the database
@@ -19,7 +21,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +32,8 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from mllineage.collector.db.failures import is_retryable, is_unavailable, reason
 from mllineage.collector.db.partitions import create_month_partitions
 from mllineage.collector.errors import DatabaseUnavailable
-from mllineage.collector.ingest.store import IdCache, store_events
+from mllineage.collector.ingest.store import StoreContext
+from mllineage.collector.ingest.store.raw_log import append_events
 from mllineage.collector.ingest.validate import ParsedEvent
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,7 @@ class IngestWriter:
         queue_size: int = 10_000,
         retry_after: int = 5,
         writers: int = 1,
+        on_appended: Callable[[Sequence[ParsedEvent]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.max_batch = max_batch
@@ -69,7 +73,7 @@ class IngestWriter:
         self._queue: queue.Queue[_Work | None] = queue.Queue(maxsize=queue_size)
         self._threads: list[threading.Thread] = []
         self._partitions_month: tuple[int, int] | None = None
-        self.ids = IdCache()
+        self.on_appended = on_appended
         self.batches_committed = 0
 
     def start(self) -> None:
@@ -181,11 +185,9 @@ class IngestWriter:
     def _store_with_retry(self, events: Sequence[ParsedEvent], attempts: int = 3) -> list[bool]:
         for attempt in range(attempts):
             try:
-                return store_committed(self.engine, events, self.ids)
+                new = append_committed(self.engine, events)
             except IntegrityError:
-                # Cached ids can go stale if rows were deleted behind our back: forget them and
-                # try again; a real constraint violation fails again and propagates.
-                self.ids.clear()
+                # A real constraint violation fails again and propagates.
                 if attempt + 1 < attempts:
                     continue
                 raise
@@ -196,12 +198,21 @@ class IngestWriter:
                 if is_unavailable(exc):
                     raise DatabaseUnavailable(reason(exc), retry_after=self.retry_after) from exc
                 raise
+            else:
+                if self.on_appended is not None:
+                    self.on_appended([e for e, is_new in zip(events, new, strict=True) if is_new])
+                return new
         raise AssertionError("unreachable")
 
 
-def store_committed(engine: Engine, events: Sequence[ParsedEvent], ids: IdCache) -> list[bool]:
-    """Store ``events`` in one transaction; only once it committed, keep the ids it learned."""
+def append_committed(engine: Engine, events: Sequence[ParsedEvent]) -> list[bool]:
+    """Append ``events`` to the raw log in one committed transaction; per event, True if new
+    (False: already stored, or a repeat of an earlier event of ``events``)."""
     with engine.begin() as conn:
-        result = store_events(conn, events, received_at=datetime.now(UTC), ids=ids)
-    ids.merge(result.learned)
-    return result.new
+        fresh = append_events(StoreContext.open(conn), events, datetime.now(UTC))
+    claimed: set[bytes] = set()
+    new = []
+    for parsed in events:
+        new.append(parsed.digest in fresh and parsed.digest not in claimed)
+        claimed.add(parsed.digest)
+    return new

@@ -2,8 +2,8 @@
 
 A dataset may be named by any of its ``symlinks`` identifiers (the Hive table over a Spark path):
 such a name resolves to the dataset that declares the symlink. Among the readings of an ambiguous
-node id (``queries.node_ids``) the first one that names a stored entity wins; a direct name beats a
-symlink of the same reading.
+node id (``mllineage.schemas.node_ids``) the first one that names a stored entity wins; a direct
+name beats a symlink of the same reading.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def test_read_connections_plan_each_statement_for_its_arguments(
 
     from mllineage.collector.api.reads import read_connection
 
-    request: Any = SimpleNamespace(app=client.app)
+    request: Any = SimpleNamespace(app=client.app, query_params={}, state=SimpleNamespace())
     for _ in range(2):
         with read_connection(request) as conn:
             if engine.dialect.name == "postgresql":

@@ -8,6 +8,8 @@ re-projected batch changes nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from mllineage.collector.ingest.fold import BatchFold
 from mllineage.collector.ingest.store.batch import RawBatch
 from mllineage.collector.ingest.store.context import StoreContext
@@ -41,7 +43,11 @@ def project_python(ctx: StoreContext, batch: RawBatch) -> None:
     fold = BatchFold()
     for parsed in batch.parsed(ctx.conn):
         fold.add(parsed)
-    now = batch.now
+    project_fold(ctx, fold, batch.now)
+
+
+def project_fold(ctx: StoreContext, fold: BatchFold, now: datetime) -> None:
+    """Upsert what ``fold`` implies, family by family (not committed)."""
     ns_ids = ensure_namespaces(ctx, fold.namespaces, now)
     dataset_ids = upsert_datasets(ctx, fold, ns_ids)
     job_ids = upsert_jobs(ctx, fold, ns_ids)

@@ -4,6 +4,10 @@ Contract: ``insert_raw`` claims each distinct digest in ``event_digests`` (``ON 
 NOTHING``) and stores the events whose claim won in ``lineage_events``; it returns the digests
 that are new. Two transactions racing on the same event: the second waits on the first's digest
 row and then finds it taken. The raw log is never updated; the graph tables are its projection.
+
+``append_events`` is the whole ingest path: the raw rows plus one ``projection_backlog`` row per
+new event, in the caller's transaction, so an acknowledged event is always either projected or
+waiting in the backlog, never neither.
 """
 
 from __future__ import annotations
@@ -15,11 +19,22 @@ from typing import Any
 from sqlalchemy import Executable
 from sqlalchemy.dialects import postgresql
 
-from mllineage.collector.db.tables import digests_t, events_t
+from mllineage.collector.db.tables import backlog_t, digests_t, events_t
 from mllineage.collector.db.types import PreSerialized
 from mllineage.collector.ingest.fold import normalise_run_id
 from mllineage.collector.ingest.store.context import StoreContext
 from mllineage.collector.ingest.validate import ParsedEvent
+
+
+def append_events(
+    ctx: StoreContext, events: Sequence[ParsedEvent], received_at: datetime
+) -> set[bytes]:
+    """Append the new ``events`` to the raw log and the backlog; returns their digests."""
+    fresh = insert_raw(ctx, events, received_at)
+    if fresh:
+        rows = [{"event_hash": d, "received_at": received_at} for d in sorted(fresh)]
+        ctx.rows.write(backlog_t, rows)
+    return fresh
 
 
 def insert_raw(
