@@ -17,7 +17,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.stamp-collector: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[collector]'
+	$(BIN)/pip install --quiet -e '.[collector,pandas]'
 	touch $@
 
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python

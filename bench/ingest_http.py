@@ -9,6 +9,7 @@ sent (``wrk.Feeder``); the figures say if the event files ran out and events wer
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from bench.context import Context
@@ -17,6 +18,8 @@ from bench.profiling import py_spy, record, summarize
 from bench.report import Figure
 from bench.servers import RssSampler, Server, ceiling_server, collector_server, peak_rss_bytes
 from bench.wrk import Feeder, WrkResult
+from mllineage.collector.db.engine import make_engine
+from mllineage.collector.ingest.backlog import projection_backlog
 
 SINGLE_TARGET = 0.7  # the collector's share of the ceiling, single-event, on Postgres
 
@@ -61,6 +64,7 @@ def _measure(ctx: Context, *, batch: int, connections: int, bench: str) -> list[
             feeder = Feeder(prefix, ctx.threads)
             with RssSampler(srv, interval=0.5) as rss:
                 result = _load(ctx, srv, feeder, batch=batch, connections=connections)
+            backlog = _backlog_at_end(db.url)
             peak = peak_rss_bytes(srv.pids())
             stored = db.count("lineage_events")
             profile = _profile(ctx, srv, feeder, batch, connections, label) if ctx.profile else {}
@@ -71,6 +75,7 @@ def _measure(ctx: Context, *, batch: int, connections: int, bench: str) -> list[
         "collector": _wrk_detail(result, batch),
         "ceiling": _wrk_detail(ceiling, batch),
         "events_stored": stored,
+        **backlog,
         "database_bytes": size,
         "collector_peak_rss_bytes": max(peak, rss.peak),
         "workers": ctx.workers,
@@ -104,9 +109,43 @@ def _measure(ctx: Context, *, batch: int, connections: int, bench: str) -> list[
                 baseline_name="ceiling",
             )
         )
+    figures.append(
+        Figure(
+            bench=bench,
+            name=f"projection backlog age at the end of the load, {what}, {ctx.backend}",
+            value=backlog["backlog_age_at_end_s"],
+            unit="s",
+            target="< 2 s" if durable_target else "",
+            met=(backlog["backlog_age_at_end_s"] < 2) if durable_target else None,
+            detail={"drained_after_s": backlog["backlog_drained_after_s"]},
+        )
+    )
     if result.errors:
         figures[0].detail["warning"] = f"{result.errors} failed requests (non-2xx or socket errors)"
     return figures
+
+
+def _backlog_at_end(url: str) -> dict[str, Any]:
+    """The projection backlog the moment the load stops (events acknowledged, not projected yet,
+    and the age of the oldest), and how long the running collector then takes to drain it."""
+    engine = make_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            at_end = projection_backlog(conn)
+        started = time.monotonic()
+        while True:
+            with engine.connect() as conn:
+                if projection_backlog(conn).pending == 0:
+                    break
+            time.sleep(0.05)
+        drained = time.monotonic() - started
+    finally:
+        engine.dispose()
+    return {
+        "backlog_pending_at_end": at_end.pending,
+        "backlog_age_at_end_s": at_end.oldest_age_seconds or 0.0,
+        "backlog_drained_after_s": drained,
+    }
 
 
 def _profile(

@@ -25,3 +25,7 @@ except ImportError:  # pragma: no cover - only while the query client is absent
     pass
 else:
     cli_queries.register(main)
+
+from mllineage.client import cli_sync  # noqa: E402 - after the group it extends
+
+cli_sync.register(main)

@@ -1,6 +1,7 @@
 """Read commands: ask a running collector the lineage questions, load the demo, export events.
 
-Every command talks HTTP to ``--url`` (env ``MLLINEAGE_URL``, default http://127.0.0.1:5000) with
+Every command talks HTTP to ``--url`` (else env ``MLLINEAGE_URL``, else ``OPENLINEAGE_URL``, else
+http://127.0.0.1:5000) with
 ``--api-key`` (env ``MLLINEAGE_API_KEY``), prints an aligned table (evidence paths shortened to
 names, ``>`` between hops) or, with ``--json``, the server's full answer.
 """
@@ -15,7 +16,13 @@ from urllib.parse import quote
 
 import click
 
-from mllineage.client.lineage_client import DEFAULT_URL, LineageClient, LineageClientError
+from mllineage.client.cli_progress import progress_bar
+from mllineage.client.lineage_client import (
+    DEFAULT_URL,
+    URL_ENVVARS,
+    LineageClient,
+    LineageClientError,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,12 +54,16 @@ def _server_options(func: F) -> F:
     func = click.option(
         "--api-key", envvar="MLLINEAGE_API_KEY", default=None, help="Bearer API key."
     )(func)
+    return _url_option(func)
+
+
+def _url_option(func: F) -> F:
     return click.option(
         "--url",
-        envvar="MLLINEAGE_URL",
+        envvar=list(URL_ENVVARS),
         default=DEFAULT_URL,
         show_default=True,
-        help="Collector base URL.",
+        help="Collector base URL (else env MLLINEAGE_URL, else OPENLINEAGE_URL).",
     )(func)
 
 
@@ -456,7 +467,7 @@ def feature_lineage(
     help="Read the events straight from this database instead of over HTTP.",
 )
 @click.option("--page-size", default=500, show_default=True, help="Events per HTTP page.")
-@click.option("--url", envvar="MLLINEAGE_URL", default=DEFAULT_URL, show_default=True)
+@_url_option
 @click.option("--api-key", envvar="MLLINEAGE_API_KEY", default=None)
 def export(
     output: str, database_url: str | None, page_size: int, url: str, api_key: str | None
@@ -465,9 +476,11 @@ def export(
     stream = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
     count = 0
     try:
-        for event in _events(database_url, url, api_key, page_size):
-            stream.write(json.dumps(event, separators=(",", ":"), sort_keys=True) + "\n")
-            count += 1
+        with progress_bar(None, "exporting events") as advance:
+            for event in _events(database_url, url, api_key, page_size):
+                stream.write(json.dumps(event, separators=(",", ":"), sort_keys=True) + "\n")
+                count += 1
+                advance(1)
     finally:
         if stream is not sys.stdout:
             stream.close()
@@ -498,7 +511,7 @@ def _events(database_url: str | None, url: str, api_key: str | None, page_size: 
 
 
 @click.command()
-@click.option("--url", envvar="MLLINEAGE_URL", default=DEFAULT_URL, show_default=True)
+@_url_option
 @click.option("--api-key", envvar="MLLINEAGE_API_KEY", default=None)
 def demo(url: str, api_key: str | None) -> None:
     """Load a realistic ML workflow into the collector at --url (idempotent)."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 import click
 
@@ -74,11 +75,28 @@ _DB_OPTION = click.option(
     show_default=True,
     help="Seconds to keep retrying an unreachable database at start-up.",
 )
+@click.option(
+    "--insecure",
+    is_flag=True,
+    envvar="MLLINEAGE_ALLOW_INSECURE",
+    help="Serve a non-loopback address without API keys (anyone who can connect may read and "
+    "write). Also MLLINEAGE_ALLOW_INSECURE=true.",
+)
 @_DB_OPTION
 def serve(
-    host: str, port: int, workers: int, migrate: bool, wait_for_db: float, database_url: str | None
+    host: str,
+    port: int,
+    workers: int,
+    migrate: bool,
+    wait_for_db: float,
+    insecure: bool,
+    database_url: str | None,
 ) -> None:
-    """Run the collector (HTTP API at /api/v1, OpenAPI at /docs)."""
+    """Run the collector (HTTP API at /api/v1, OpenAPI at /docs).
+
+    Secure by default: on an address other than loopback it refuses to start without API keys
+    (``MLLINEAGE_API_KEYS``) unless ``--insecure`` is given.
+    """
     import os
 
     import uvicorn
@@ -87,6 +105,19 @@ def serve(
 
     settings = _settings(database_url)
     configure_logging(settings.log_level, as_json=settings.log_json)
+    if not settings.auth_enabled and not _is_loopback(host):
+        if not (insecure or settings.allow_insecure):
+            raise click.ClickException(
+                f"refusing to serve {host} without API keys: anyone who can reach it could read "
+                "and write lineage. Add keys, e.g. MLLINEAGE_API_KEYS="
+                '\'{"<write-key>": ["write"], "<read-key>": ["read"]}\' (or '
+                '{"<key>": {"write": ["team-a*"], "read": ["*"]}} to limit a key to namespaces), '
+                "or pass --insecure (MLLINEAGE_ALLOW_INSECURE=true) to serve without them."
+            )
+        log.warning(
+            "serving %s without API keys (--insecure): anyone who can connect may read and write",
+            host,
+        )
     if migrate:
         apply_migrations(settings, wait_seconds=wait_for_db)
     if database_url:
@@ -102,6 +133,18 @@ def serve(
         access_log=False,
         proxy_headers=True,
     )
+
+
+def _is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 and ``localhost``; any other name or address may be reachable."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @click.group()
@@ -159,7 +202,9 @@ def _redacted(settings: Settings) -> str:
 def import_events(
     files: tuple[str, ...], batch_size: int, migrate: bool, database_url: str | None
 ) -> None:
-    """Bulk-import NDJSON files of OpenLineage events straight into the database (idempotent)."""
+    """Bulk-import NDJSON files of OpenLineage events straight into the database (idempotent).
+
+    Exit code 0: every line stored or a duplicate; 1: some lines were rejected or failed."""
     from pathlib import Path
 
     from mllineage.collector.db.engine import make_engine
@@ -168,13 +213,23 @@ def import_events(
     settings = _settings(database_url)
     if migrate:
         apply_migrations(settings)
+    from mllineage.client.cli_progress import progress_bar
+
     engine = make_engine(settings.database_url, pool_size=2)  # the importer's writer threads
     failed = False
     try:
         for name in files:
-            with _ProjectionProgress() as progress:
+            path = Path(name)
+            with (
+                progress_bar(path.stat().st_size, f"loading {path.name}", unit="B") as moved,
+                _ProjectionProgress() as projected,
+            ):
                 report = import_ndjson(
-                    Path(name), engine, batch_size=batch_size, on_projected=progress.update
+                    path,
+                    engine,
+                    batch_size=batch_size,
+                    progress=moved,
+                    on_projected=projected.update,
                 )
             for line, reason in report.rejected[:20]:
                 click.echo(f"{name}:{line}: rejected: {reason}", err=True)
@@ -201,10 +256,12 @@ def import_events(
 
 
 class _ProjectionProgress:
-    """A progress bar over the projection phase of an import, shown on a terminal only."""
+    """A progress bar over the projection phase of an import (``cli_progress``: rich, on a
+    terminal only), started when the first report gives its total."""
 
     def __init__(self) -> None:
-        self._bar: Any = None
+        self._bar: AbstractContextManager[Callable[[int], None]] | None = None
+        self._advance: Callable[[int], None] | None = None
         self._done = 0
 
     def __enter__(self) -> _ProjectionProgress:
@@ -215,10 +272,10 @@ class _ProjectionProgress:
             self._bar.__exit__(None, None, None)
 
     def update(self, done: int, total: int) -> None:
-        if not sys.stderr.isatty():
-            return
-        if self._bar is None:
-            self._bar = click.progressbar(length=total, label="projecting", file=sys.stderr)
-            self._bar.__enter__()
-        self._bar.update(done - self._done)
+        if self._advance is None:
+            from mllineage.client.cli_progress import progress_bar
+
+            self._bar = progress_bar(total, "projecting")
+            self._advance = self._bar.__enter__()
+        self._advance(done - self._done)
         self._done = done

@@ -20,17 +20,35 @@ from mllineage.schemas import node_ids
 
 Direction = Literal["upstream", "downstream", "both"]
 DEFAULT_URL = "http://127.0.0.1:5000"
+#: Where the CLI finds the collector when ``--url`` is not given, in order (then ``DEFAULT_URL``):
+#: ``OPENLINEAGE_URL`` is what producers already point at the same server.
+URL_ENVVARS = ("MLLINEAGE_URL", "OPENLINEAGE_URL")
 PAGE_SIZE = 10_000  # rows per request when a method gathers every page of a paged answer
 
 
 class LineageClientError(Exception):
-    """The collector refused or failed a request (``status`` 0: it could not be reached)."""
+    """The collector refused or failed a request (``status`` 0: it could not be reached).
+
+    Its text carries the server's details, located: ``400: invalid request parameters (asOf:
+    Input should be a valid datetime …)``."""
 
     def __init__(self, status: int, message: str, details: list[dict[str, Any]] | None = None):
-        super().__init__(f"{status}: {message}" if status else message)
         self.status = status
         self.message = message
         self.details = details or []
+        text = f"{status}: {message}" if status else message
+        located = "; ".join(_detail(d) for d in self.details[:5])
+        super().__init__(f"{text} ({located})" if located else text)
+
+
+def _detail(detail: Any) -> str:
+    if not isinstance(detail, dict):
+        return str(detail)
+    loc = detail.get("loc")
+    if isinstance(loc, list | tuple):
+        loc = ".".join(str(part) for part in loc if part not in ("query", "body"))
+    msg = detail.get("msg") or detail.get("message") or detail.get("error") or ""
+    return f"{str(loc).lstrip('/')}: {msg}" if loc else str(msg or detail)
 
 
 class Rows(list[dict[str, Any]]):
@@ -75,6 +93,9 @@ class LineageClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def _unreachable(self, exc: Exception) -> str:
+        return f"cannot reach the collector at {self._http.base_url}: {exc}"
 
     def __enter__(self) -> LineageClient:
         return self
@@ -258,7 +279,7 @@ class LineageClient:
         try:
             response = self._http.get(path, params=_params(params))
         except httpx.HTTPError as exc:
-            raise LineageClientError(0, f"cannot reach the collector: {exc}") from exc
+            raise LineageClientError(0, self._unreachable(exc)) from exc
         if response.status_code >= 400:
             try:
                 body = response.json()
@@ -288,7 +309,7 @@ class LineageClient:
         try:
             response = self._http.post("/api/v1/lineage/batch", json=events)
         except httpx.HTTPError as exc:
-            raise LineageClientError(0, f"cannot reach the collector: {exc}") from exc
+            raise LineageClientError(0, self._unreachable(exc)) from exc
         body: dict[str, Any] = response.json()
         if response.status_code >= 400:
             raise LineageClientError(

@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from mllineage.collector.api import health, ingest, marquez, ml, overview
 from mllineage.collector.api.auth import KeyRing
 from mllineage.collector.api.errors import install_error_handlers
+from mllineage.collector.api.inflight import InflightBudget
 from mllineage.collector.api.middleware import RequestIdMiddleware
+from mllineage.collector.api.openapi import install_openapi
 from mllineage.collector.api.ui import install_ui
 from mllineage.collector.db.engine import make_engine
 from mllineage.collector.gc_tuning import tune_for_ingestion
@@ -19,6 +22,7 @@ from mllineage.collector.ingest.backlog import ReadBarrier
 from mllineage.collector.ingest.projector import Projector
 from mllineage.collector.ingest.validate import EventValidator
 from mllineage.collector.ingest.writer import IngestWriter
+from mllineage.collector.memory import tune_allocator
 from mllineage.collector.settings import Settings
 
 
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         tune_for_ingestion()
+        tune_allocator()
         projector.start()
         writer.start()
         try:
@@ -82,11 +87,23 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.read_engine = read_engine
     app.state.read_barrier = barrier
     app.state.projector = projector
-    app.state.validator = EventValidator(strict=settings.strict_validation)
+    app.state.validator = EventValidator(
+        strict=settings.strict_validation, limits=settings.event_limits
+    )
     app.state.writer = writer
     app.state.keyring = KeyRing(settings.hashed_api_keys())
+    app.state.inflight = InflightBudget(settings.max_inflight_bytes)
+    if settings.cors_origins:  # off by default: only listed browser origins may call the API
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "Content-Encoding", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(ingest.router)
     app.include_router(ml.router)

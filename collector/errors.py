@@ -23,6 +23,11 @@ class CollectorError(Exception):
         self.message = message
         self.details = details or []
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Extra response headers (``Retry-After`` on a 503)."""
+        return {}
+
 
 class UnreadableBody(CollectorError):
     """The body is not JSON (or not valid gzip)."""
@@ -54,6 +59,20 @@ class NotFound(CollectorError):
 
 class BadRequest(CollectorError):
     status = 400
+
+
+class Overloaded(CollectorError):
+    """Too many request bytes in flight already; the client should retry after ``retry_after``."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 @dataclass

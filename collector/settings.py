@@ -5,10 +5,31 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mllineage.collector.ingest.limits import EventLimits
+
 Scope = Literal["read", "write"]
+
+
+class KeyGrant(BaseModel):
+    """What one API key may do: the namespaces (glob patterns, ``*`` = all) it may write events
+    about and read lineage of. A missing scope means none."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    write: tuple[str, ...] | None = None
+    read: tuple[str, ...] | None = None
+
+    @classmethod
+    def of(cls, scopes: list[Scope] | KeyGrant) -> KeyGrant:
+        """The list form ``["read", "write"]`` means every namespace for each scope listed."""
+        if isinstance(scopes, KeyGrant):
+            return scopes
+        return cls(
+            write=("*",) if "write" in scopes else None, read=("*",) if "read" in scopes else None
+        )
 
 
 class Settings(BaseSettings):
@@ -33,11 +54,31 @@ class Settings(BaseSettings):
         "(format-only violations, missing schemaURL, invalid mllineage facets) instead of "
         "storing them with a validation warning.",
     )
-    api_keys: dict[str, list[Scope]] = Field(
+    api_keys: dict[str, list[Scope] | KeyGrant] = Field(
         default_factory=dict,
         description="API keys and their scopes, as JSON: "
-        '{"key-or-sha256:<hex>": ["read", "write"]}. Empty means auth is off.',
+        '{"key-or-sha256:<hex>": ["read", "write"]}, or limited to namespaces (glob patterns): '
+        '{"key": {"write": ["team-a", "s3://team-a-*"], "read": ["*"]}}. Empty means auth is off.',
     )
+    allow_insecure: bool = Field(
+        default=False,
+        description="Let `mllineage serve` listen on a non-loopback address without API keys.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Origins browsers may call the API from, as JSON (["https://ui.example"]); '
+        "empty means CORS is off.",
+    )
+    max_inflight_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=1,
+        description="Request bytes (as declared, else the body limit) being read or stored across "
+        "all ingest requests; beyond it new requests get 503 + Retry-After before their body "
+        "is read.",
+    )
+    max_event_inputs: int = Field(default=10_000, ge=1, description="Inputs per event.")
+    max_event_outputs: int = Field(default=10_000, ge=1, description="Outputs per event.")
+    max_event_facets: int = Field(default=1_000, ge=1, description="Facets per facet map.")
     ingest_max_batch: int = Field(
         default=256, description="Most events one shared ingest transaction commits (group commit)."
     )
@@ -73,25 +114,36 @@ class Settings(BaseSettings):
 
     @field_validator("api_keys")
     @classmethod
-    def _keys_have_scopes(cls, value: dict[str, list[Scope]]) -> dict[str, list[Scope]]:
+    def _keys_have_scopes(
+        cls, value: dict[str, list[Scope] | KeyGrant]
+    ) -> dict[str, list[Scope] | KeyGrant]:
         for key, scopes in value.items():
-            if not key or not scopes:
+            grant = KeyGrant.of(scopes)
+            if not key or not (grant.read or grant.write):
                 raise ValueError("every API key needs a non-empty key and at least one scope")
         return value
+
+    @property
+    def event_limits(self) -> EventLimits:
+        return EventLimits(
+            max_inputs=self.max_event_inputs,
+            max_outputs=self.max_event_outputs,
+            max_facets=self.max_event_facets,
+        )
 
     @property
     def auth_enabled(self) -> bool:
         return bool(self.api_keys)
 
-    def hashed_api_keys(self) -> dict[bytes, frozenset[str]]:
-        """Map sha256(key) digests to scopes; keys may be configured as ``sha256:<hex>``."""
-        hashed: dict[bytes, frozenset[str]] = {}
+    def hashed_api_keys(self) -> dict[bytes, KeyGrant]:
+        """Map sha256(key) digests to grants; keys may be configured as ``sha256:<hex>``."""
+        hashed: dict[bytes, KeyGrant] = {}
         for key, scopes in self.api_keys.items():
             if key.startswith("sha256:"):
                 digest = bytes.fromhex(key.removeprefix("sha256:"))
             else:
                 digest = hashlib.sha256(key.encode()).digest()
-            hashed[digest] = frozenset(scopes)
+            hashed[digest] = KeyGrant.of(scopes)
         return hashed
 
     @property

@@ -1,36 +1,67 @@
-"""Optional API-key auth: ``Authorization: Bearer <key>`` with ``read`` and ``write`` scopes.
+"""Optional API-key auth: ``Authorization: Bearer <key>`` with ``read`` and ``write`` scopes, each
+possibly limited to namespaces (glob patterns).
 
 Keys are kept only as sha256 digests and compared with ``hmac.compare_digest`` against every
 configured digest (no early exit), so neither the key nor its position leaks through timing or
-logs. With no keys configured, auth is off.
+logs. With no keys configured, auth is off and every namespace is open.
+
+``require_scope`` decides whether a request may use a scope at all (401/403) and leaves the
+``Namespaces`` the key may use that scope on in ``request.state.namespaces``; the ingest routes
+check each event against it, the read routes filter through it (``api.visibility``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from fastapi import Request
 
 from mllineage.collector.errors import Forbidden, Unauthenticated
+from mllineage.collector.settings import KeyGrant
+
+
+@dataclass(frozen=True, slots=True)
+class Namespaces:
+    """The namespaces a key may use one scope on: glob patterns (``fnmatch``, case-sensitive)."""
+
+    patterns: tuple[str, ...]
+
+    @property
+    def everything(self) -> bool:
+        return "*" in self.patterns
+
+    def allows(self, namespace: str) -> bool:
+        return self.everything or any(fnmatchcase(namespace, p) for p in self.patterns)
+
+    def refused(self, namespaces: Iterable[str]) -> list[str]:
+        """The namespaces of ``namespaces`` this key may not use, sorted, without repeats."""
+        if self.everything:
+            return []
+        return sorted({ns for ns in namespaces if not self.allows(ns)})
+
+
+ALL_NAMESPACES = Namespaces(("*",))
 
 
 class KeyRing:
-    def __init__(self, hashed_keys: dict[bytes, frozenset[str]]) -> None:
+    def __init__(self, hashed_keys: dict[bytes, KeyGrant]) -> None:
         self._keys = list(hashed_keys.items())
 
     @property
     def enabled(self) -> bool:
         return bool(self._keys)
 
-    def scopes_for(self, presented: str) -> frozenset[str] | None:
+    def grant_for(self, presented: str) -> KeyGrant | None:
         digest = hashlib.sha256(presented.encode()).digest()
-        found: frozenset[str] | None = None
-        for candidate, scopes in self._keys:
+        found: KeyGrant | None = None
+        for candidate, grant in self._keys:
             if hmac.compare_digest(digest, candidate):
-                found = scopes
+                found = grant
         return found
 
 
@@ -38,6 +69,7 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
     """A FastAPI dependency that enforces ``scope`` when auth is on."""
 
     async def check(request: Request) -> None:
+        request.state.namespaces = ALL_NAMESPACES
         keyring: KeyRing = request.app.state.keyring
         if not keyring.enabled:
             return
@@ -45,10 +77,18 @@ def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>'")
-        scopes = keyring.scopes_for(token.strip())
-        if scopes is None:
+        grant = keyring.grant_for(token.strip())
+        if grant is None:
             raise Unauthenticated("unknown API key")
-        if scope not in scopes:
+        patterns = grant.write if scope == "write" else grant.read
+        if not patterns:
             raise Forbidden(f"this API key lacks the '{scope}' scope")
+        request.state.namespaces = Namespaces(patterns)
 
     return check
+
+
+def namespaces_of(request: Request) -> Namespaces:
+    """The namespaces this request's key may use its route's scope on (all when auth is off)."""
+    namespaces: Namespaces = getattr(request.state, "namespaces", ALL_NAMESPACES)
+    return namespaces

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 
-from mllineage.collector.db.failures import is_unavailable, reason
+from mllineage.collector.db.failures import Failure, classify, reason, unavailable
 from mllineage.collector.errors import CollectorError, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -23,11 +23,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CollectorError)
     async def collector_error(_: Request, exc: CollectorError) -> JSONResponse:
         details = [{"loc": d.loc, "msg": d.msg} for d in exc.details]
-        return JSONResponse(error_body(exc.message, details), status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.message, details), status_code=exc.status, headers=exc.headers
+        )
 
     @app.exception_handler(DatabaseUnavailable)
     async def database_unavailable(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
-        log.warning("database unavailable: %s", exc.reason)
         return JSONResponse(
             error_body(str(exc)),
             status_code=503,
@@ -36,13 +37,18 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def database_error(request: Request, exc: DBAPIError) -> JSONResponse:
-        """Reads hit the database directly: an unreachable one is a 503 here too."""
-        if is_unavailable(exc):
-            settings = request.app.state.settings
-            return await database_unavailable(
-                request, DatabaseUnavailable(reason(exc), retry_after=settings.retry_after_seconds)
+        """Answer as ``db.failures`` classifies: 503 unavailable, 422 a value the database
+        refused, else a logged 500. The driver's message is never sent to the client."""
+        failure = classify(exc)
+        if failure in (Failure.UNAVAILABLE, Failure.CONFLICT):
+            retry_after = request.app.state.settings.retry_after_seconds
+            return await database_unavailable(request, unavailable(exc, retry_after))
+        if failure is Failure.REFUSED_INPUT:
+            log.warning("database refused a value: %s", reason(exc))
+            return JSONResponse(
+                error_body("the database cannot store a value of this request"), status_code=422
             )
-        log.error("database error: %s", reason(exc))
+        log.error("database error: %s", reason(exc), exc_info=exc)
         return JSONResponse(error_body("internal database error"), status_code=500)
 
     @app.exception_handler(RequestValidationError)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 
-from mllineage.collector.api.auth import require_scope
+from mllineage.collector.api.auth import Namespaces, namespaces_of, require_scope
+from mllineage.collector.api.inflight import reserve_body
+from mllineage.collector.api.openapi import BATCH_BODY, EVENT_BODY
+from mllineage.collector.db.failures import Failure, classify
 from mllineage.collector.errors import (
     BodyTooLarge,
     CollectorError,
     DatabaseUnavailable,
     ErrorDetail,
+    Forbidden,
     InvalidEvent,
 )
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent, decode_body, parse_body
@@ -23,8 +30,12 @@ from mllineage.collector.schemas.ingest import (
     Problem,
 )
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(
-    prefix="/api/v1", tags=["ingest"], dependencies=[Depends(require_scope("write"))]
+    prefix="/api/v1",
+    tags=["ingest"],
+    dependencies=[Depends(require_scope("write")), Depends(reserve_body)],
 )
 
 
@@ -47,13 +58,45 @@ def _problems(details: list[ErrorDetail]) -> list[Problem]:
     return [Problem(loc=d.loc, msg=d.msg) for d in details]
 
 
-@router.post("/lineage", status_code=201, response_model=IngestResponse)
+def _check_namespaces(parsed: ParsedEvent, allowed: Namespaces) -> None:
+    """403 unless the key may write every namespace the event names (its job's, its datasets')."""
+    refused = allowed.refused(parsed.namespaces())
+    if refused:
+        raise Forbidden(
+            "this API key may not write to namespace " + ", ".join(repr(ns) for ns in refused)
+        )
+
+
+def _accept(validator: EventValidator, item: object, allowed: Namespaces) -> ParsedEvent:
+    parsed = validator.validate(item)
+    _check_namespaces(parsed, allowed)
+    return parsed
+
+
+def _store_failure(index: int, outcome: Exception) -> FailedEvent:
+    """The batch entry of an event the writer could not store."""
+    if isinstance(outcome, DatabaseUnavailable):
+        return FailedEvent(index=index, reason=str(outcome), retriable=True)
+    if isinstance(outcome, DBAPIError):
+        failure = classify(outcome)
+        if failure in (Failure.UNAVAILABLE, Failure.CONFLICT):
+            return FailedEvent(index=index, reason="database unavailable", retriable=True)
+        if failure is Failure.REFUSED_INPUT:
+            reason = "the database cannot store a value of this event"
+            return FailedEvent(index=index, reason=reason, retriable=False)
+    # logged by the writer; no internals in the answer
+    return FailedEvent(
+        index=index, reason="internal error while storing this event", retriable=False
+    )
+
+
+@router.post("/lineage", status_code=201, response_model=IngestResponse, openapi_extra=EVENT_BODY)
 async def post_lineage(request: Request) -> JSONResponse:
     """Store one RunEvent, DatasetEvent or JobEvent; 201 whether it is new or a duplicate."""
     payload = await _read_json(request)
     validator: EventValidator = request.app.state.validator
     writer: IngestWriter = request.app.state.writer
-    parsed = validator.validate(payload)
+    parsed = _accept(validator, payload, namespaces_of(request))
     [outcome] = await writer.submit([parsed])
     if isinstance(outcome, Exception):
         raise outcome
@@ -63,7 +106,7 @@ async def post_lineage(request: Request) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=201)
 
 
-@router.post("/lineage/batch", response_model=BatchResponse)
+@router.post("/lineage/batch", response_model=BatchResponse, openapi_extra=BATCH_BODY)
 async def post_lineage_batch(request: Request) -> BatchResponse:
     """Store a JSON array of events; each one is atomic on its own; failures listed by index."""
     payload = await _read_json(request)
@@ -74,11 +117,12 @@ async def post_lineage_batch(request: Request) -> BatchResponse:
         )
     validator: EventValidator = request.app.state.validator
     writer: IngestWriter = request.app.state.writer
+    allowed = namespaces_of(request)
     failed: list[FailedEvent] = []
     valid: list[tuple[int, ParsedEvent]] = []
     for index, item in enumerate(payload):
         try:
-            valid.append((index, validator.validate(item)))
+            valid.append((index, _accept(validator, item, allowed)))
         except CollectorError as exc:
             failed.append(
                 FailedEvent(
@@ -88,13 +132,14 @@ async def post_lineage_batch(request: Request) -> BatchResponse:
                     details=_problems(exc.details),
                 )
             )
+        except Exception:  # one event never fails the batch
+            log.exception("validating batch item %d failed", index)
+            reason = "internal error while validating this event"
+            failed.append(FailedEvent(index=index, reason=reason, retriable=False))
     outcomes = await writer.submit([parsed for _, parsed in valid])
     for (index, _), outcome in zip(valid, outcomes, strict=True):
-        if isinstance(outcome, DatabaseUnavailable):
-            failed.append(FailedEvent(index=index, reason=str(outcome), retriable=True))
-        elif isinstance(outcome, Exception):  # logged by the writer; no internals in the answer
-            reason = "internal error while storing this event"
-            failed.append(FailedEvent(index=index, reason=reason, retriable=False))
+        if isinstance(outcome, Exception):
+            failed.append(_store_failure(index, outcome))
     failed.sort(key=lambda f: f.index)
     retriable = sum(f.retriable for f in failed)
     return BatchResponse(

@@ -7,12 +7,10 @@ Namespaces and names hold ``/`` (``s3://bucket``, ``raw/clicks``), which clients
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import unquote
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.routing import APIRoute
 from starlette.routing import Match
 from starlette.types import Scope
 
@@ -21,17 +19,21 @@ from mllineage.collector.api.auth import require_scope
 from mllineage.collector.api.reads import (
     MAX_DEPTH,
     MAX_NODES,
+    MAX_OFFSET,
+    NODE_ID_PATTERN,
+    UtcTime,
     consistency_param,
     read_connection,
     utc,
 )
+from mllineage.collector.api.visibility import VisibleRoute, check_target
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import catalog, events, marquez_lineage, search
 from mllineage.collector.queries.graph.walk import DEFAULT_MAX_NODES
 from mllineage.collector.schemas import marquez as m
 
 
-class RawPathRoute(APIRoute):
+class RawPathRoute(VisibleRoute):
     """Routes on the still-encoded path so an encoded ``/`` never splits a path parameter."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -49,12 +51,26 @@ class RawPathRoute(APIRoute):
 router = APIRouter(
     prefix="/api/v1",
     tags=["marquez"],
-    dependencies=[Depends(require_scope("read")), Depends(consistency_param)],
+    dependencies=[
+        Depends(require_scope("read")),
+        Depends(check_target),
+        Depends(consistency_param),
+    ],
     route_class=RawPathRoute,
 )
 
+
+def _any_case(*choices: str) -> str:
+    """A pattern (ECMA regex, no inline flags) matching any of ``choices`` in any case, or ''."""
+
+    def letters(word: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in word)
+
+    return "^(" + "|".join(letters(c) for c in choices) + ")?$"
+
+
 Limit = Annotated[int, Query(ge=0, le=10_000, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
 
 
 @router.get("/namespaces", response_model=m.NamespaceList)
@@ -160,9 +176,12 @@ def get_run_facets(
 @router.get("/lineage", response_model=m.LineageGraph)
 def get_lineage(
     request: Request,
-    node_id: Annotated[str, Query(alias="nodeId", description="dataset:…, job:… or run:…")],
+    node_id: Annotated[
+        str,
+        Query(alias="nodeId", pattern=NODE_ID_PATTERN, description="dataset:…, job:… or run:…"),
+    ],
     depth: Annotated[int, Query(ge=0, le=MAX_DEPTH, description="Hops up and down")] = 20,
-    as_of: Annotated[datetime | None, Query(alias="asOf")] = None,
+    as_of: Annotated[UtcTime | None, Query(alias="asOf")] = None,
     max_nodes: Annotated[int, Query(alias="maxNodes", ge=1, le=MAX_NODES)] = DEFAULT_MAX_NODES,
 ) -> m.LineageGraph:
     """Datasets and jobs upstream and downstream of ``nodeId`` (Marquez's graph shape)."""
@@ -176,7 +195,12 @@ def get_lineage(
 @router.get("/column-lineage", response_model=m.ColumnLineageGraph)
 def get_column_lineage(
     request: Request,
-    node_id: Annotated[str, Query(alias="nodeId", description="datasetField:…, dataset:…, job:…")],
+    node_id: Annotated[
+        str,
+        Query(
+            alias="nodeId", pattern=NODE_ID_PATTERN, description="datasetField:…, dataset:…, job:…"
+        ),
+    ],
     depth: Annotated[int, Query(ge=0, le=MAX_DEPTH)] = 20,
     with_downstream: Annotated[bool, Query(alias="withDownstream")] = False,
 ) -> m.ColumnLineageGraph:
@@ -191,8 +215,8 @@ def get_column_lineage(
 @router.get("/events/lineage", response_model=m.Events)
 def list_lineage_events(
     request: Request,
-    before: datetime | None = None,
-    after: datetime | None = None,
+    before: UtcTime | None = None,
+    after: UtcTime | None = None,
     sort_direction: Annotated[Literal["asc", "desc"], Query(alias="sortDirection")] = "desc",
     limit: Limit = 100,
     offset: Offset = 0,
@@ -214,8 +238,12 @@ def list_lineage_events(
 def search_catalog(
     request: Request,
     q: Annotated[str, Query(min_length=1, description="Substring; % and _ are wildcards")],
-    filter: Annotated[str | None, Query(description="DATASET or JOB")] = None,
-    sort: Annotated[str, Query(description="NAME or UPDATE_AT")] = "NAME",
+    filter: Annotated[
+        str | None, Query(description="DATASET or JOB", pattern=_any_case("DATASET", "JOB"))
+    ] = None,
+    sort: Annotated[
+        str, Query(description="NAME or UPDATE_AT", pattern=_any_case("NAME", "UPDATE_AT"))
+    ] = "NAME",
     limit: Annotated[int, Query(ge=1, le=10_000)] = 10,
     namespace: str | None = None,
 ) -> m.SearchResultList:

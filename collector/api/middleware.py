@@ -1,21 +1,31 @@
 """ASGI middleware: a request id per request (``X-Request-ID`` in and out), the projection-lag
-header of reads that answered stale, and an access log."""
+header of reads that answered stale, an access log, URLs holding U+0000 refused (400; PostgreSQL
+cannot compare text with it), and the last line of defence: whatever escapes every handler
+becomes a logged JSON 500."""
 
 from __future__ import annotations
 
 import logging
 import time
 import uuid
+from collections.abc import Mapping
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mllineage.collector.logs import request_id_var
 
 log = logging.getLogger("mllineage.access")
+errors_log = logging.getLogger(__name__)
 
 
 class RequestIdMiddleware:
-    """Plain ASGI (no BaseHTTPMiddleware overhead). Never logs headers, so keys stay private."""
+    """Plain ASGI (no BaseHTTPMiddleware overhead). Never logs headers, so keys stay private.
+
+    An exception no handler turned into a response is logged with its stack and answered as
+    ``{"error": "internal server error", "request_id": ...}`` with status 500 (never plain text);
+    if the response had already started, the connection is closed by the server instead.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -29,11 +39,13 @@ class RequestIdMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started_response = True
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
@@ -42,7 +54,16 @@ class RequestIdMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_with_id)
+            nul = _nul_location(scope)
+            if nul is None:
+                await self.app(scope, receive, send_with_id)
+            else:
+                await _json(send_with_id, 400, error_body(nul, "contains the character U+0000"))
+        except Exception:
+            errors_log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+            if started_response:
+                raise
+            await _internal_error(send_with_id, request_id)
         finally:
             if log.isEnabledFor(logging.INFO):
                 log.info(
@@ -53,6 +74,39 @@ class RequestIdMiddleware:
                     extra={"duration_ms": round((time.perf_counter() - started) * 1000, 2)},
                 )
             request_id_var.reset(token)
+
+
+def error_body(loc: str, msg: str) -> dict[str, object]:
+    return {"error": "invalid request parameters", "details": [{"loc": loc, "msg": msg}]}
+
+
+def _nul_location(scope: Scope) -> str | None:
+    """``/path`` or ``/query`` when that part of the URL holds U+0000 (``%00``), else None."""
+    if "\x00" in scope["path"]:
+        return "/path"
+    if b"%00" in scope.get("query_string", b""):
+        return "/query"
+    return None
+
+
+async def _internal_error(send: Send, request_id: str) -> None:
+    body = {"error": "internal server error", "details": [], "request_id": request_id}
+    await _json(send, 500, body)
+
+
+async def _json(send: Send, status: int, content: Mapping[str, object]) -> None:
+    body = orjson.dumps(content)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def _lag_header(scope: Scope) -> list[tuple[bytes, bytes]]:

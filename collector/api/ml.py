@@ -16,6 +16,7 @@ from mllineage.collector.api.reads import (
     consistency_param,
     read_connection,
 )
+from mllineage.collector.api.visibility import VisibleRoute, check_target
 from mllineage.collector.queries import (
     ml_discovery,
     ml_features,
@@ -39,7 +40,12 @@ from mllineage.collector.schemas.ml import (
 router = APIRouter(
     prefix="/api/v1/ml",
     tags=["ml"],
-    dependencies=[Depends(require_scope("read")), Depends(consistency_param)],
+    dependencies=[
+        Depends(require_scope("read")),
+        Depends(check_target),
+        Depends(consistency_param),
+    ],
+    route_class=VisibleRoute,
 )
 
 DirectionParam = Literal["upstream", "downstream", "both"]
@@ -128,7 +134,9 @@ def governance_tagged(
     request: Request,
     options: TraversalOptions,
     page: PageParams,
-    tag: Annotated[str, Query(description="Tag key (any non-negative value) or key:value")] = "pii",
+    tag: Annotated[
+        str, Query(min_length=1, description="Tag key (any non-negative value) or key:value")
+    ] = "pii",
     scope: Annotated[
         ml_governance.Scope,
         Query(description="graph: the current (or asOf) graph; versions: every model version"),

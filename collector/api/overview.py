@@ -10,12 +10,18 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from mllineage.collector.api.auth import require_scope
-from mllineage.collector.api.reads import NodeIdParam, read_connection
+from mllineage.collector.api.reads import KINDS_PATTERN, MAX_OFFSET, NodeIdParam, read_connection
+from mllineage.collector.api.visibility import VisibleRoute, check_target
 from mllineage.collector.queries import node_events, overview
 from mllineage.collector.queries.ml_common import parse_kinds
 from mllineage.collector.schemas import overview as schemas
 
-router = APIRouter(prefix="/api/v1/ml", tags=["ml"], dependencies=[Depends(require_scope("read"))])
+router = APIRouter(
+    prefix="/api/v1/ml",
+    tags=["ml"],
+    dependencies=[Depends(require_scope("read")), Depends(check_target)],
+    route_class=VisibleRoute,
+)
 
 
 @router.get("/overview", response_model=schemas.Overview)
@@ -42,10 +48,13 @@ def search_nodes(
     ],
     kinds: Annotated[
         str | None,
-        Query(description="Comma-separated kinds: dataset,feature_group,model,endpoint,job"),
+        Query(
+            description="Comma-separated kinds: dataset,feature_group,model,endpoint,job",
+            pattern=KINDS_PATTERN,
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1_000)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
     """Datasets (with their kind) and jobs whose name or namespace contains ``q``."""
     with read_connection(request) as conn:

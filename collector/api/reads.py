@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -10,19 +11,22 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import AfterValidator, BeforeValidator
 from sqlalchemy import Connection
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
-from mllineage.collector.errors import DatabaseUnavailable
+from mllineage.collector.db.failures import is_unavailable, unavailable
 from mllineage.collector.queries.dialect import read_dialect
 from mllineage.collector.queries.graph.walk import DEFAULT_MAX_NODES
 from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, PageRequest
-from mllineage.collector.queries.ml_common import Options, parse_kinds
+from mllineage.collector.queries.ml_common import KINDS, Options, parse_kinds
 from mllineage.collector.schemas.lineage import Answer
 
 MAX_DEPTH = 1_000
 MAX_NODES = 100_000
 MAX_LIMIT = 1_000_000
+#: Every integer parameter is bounded; an offset past this many rows is a 400, not a 64-bit overflow.
+MAX_OFFSET = 1_000_000_000
 
 
 #: Response header of a read that answered before the projection caught up: seconds of lag.
@@ -58,9 +62,10 @@ def read_connection(request: Request) -> Iterator[Connection]:
         with request.app.state.read_engine.connect() as conn:
             read_dialect(conn).prepare(conn)
             yield conn
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise DatabaseUnavailable(reason, request.app.state.settings.retry_after_seconds) from exc
+    except DBAPIError as exc:
+        if is_unavailable(exc):
+            raise unavailable(exc, request.app.state.settings.retry_after_seconds) from exc
+        raise
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -70,18 +75,45 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _iso_text(value: object) -> object:
+    """Query times are ISO 8601 text: pydantic alone would also read a number as a Unix time."""
+    if isinstance(value, str) and not _ISO_DATE.match(value):
+        raise ValueError("not an ISO 8601 date-time")
+    return value
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _utc_in_range(value: datetime) -> datetime:
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError as exc:  # 0001-01-01T00:00+01:00 is a year-0 time in UTC
+        raise ValueError("in UTC this time is outside the years 1-9999") from exc
+
+
+#: A time query parameter, in UTC (naive = UTC); one outside years 1-9999 in UTC is a 400.
+UtcTime = Annotated[datetime, BeforeValidator(_iso_text), AfterValidator(_utc_in_range)]
+
+
+_KIND = "(" + "|".join(KINDS) + ")?"
+#: What ``parse_kinds`` accepts: a comma-separated list of known kinds (blank items ignored).
+KINDS_PATTERN = rf"^\s*{_KIND}\s*(,\s*{_KIND}\s*)*$"
+
+
 def traversal_options(
     depth: Annotated[
         int, Query(ge=0, le=MAX_DEPTH, description="Hops to walk (dataset -> job -> dataset = 2).")
     ] = 20,
     as_of: Annotated[
-        datetime | None,
+        UtcTime | None,
         Query(alias="asOf", description="Walk the graph as it stood at this time (ISO 8601)."),
     ] = None,
     kinds: Annotated[
         str | None,
         Query(
-            description="Comma-separated kinds to report: dataset,feature_group,model,endpoint,job"
+            description="Comma-separated kinds to report: dataset,feature_group,model,endpoint,job",
+            pattern=KINDS_PATTERN,
         ),
     ] = None,
     max_nodes: Annotated[
@@ -99,16 +131,25 @@ def page_params(
         int,
         Query(ge=1, le=MAX_LIMIT, description="Rows to return (total_count counts them all)."),
     ] = DEFAULT_PAGE_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="Rows to skip, in the answer's order.")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip, in the answer's order.")
+    ] = 0,
 ) -> PageRequest:
     return PageRequest(limit=limit, offset=offset)
 
 
 PageParams = Annotated[PageRequest, Depends(page_params)]
+#: The node ids ``mllineage.schemas.node_ids`` can read (at least one ``:`` between non-empty parts);
+#: whether one names something stored is the resolver's 404.
+#: (No U+0000 anywhere in a URL: ``api.middleware`` refuses it.)
+NODE_ID_PATTERN = (
+    r"^((dataset|job):[^\x00]+:[^\x00]+|datasetField:[^\x00]+:[^\x00]+:[^\x00]+|run:[^\x00]+)$"
+)
 NodeIdParam = Annotated[
     str,
     Query(
         alias="nodeId",
+        pattern=NODE_ID_PATTERN,
         description="dataset:<ns>:<name>[#version], job:<ns>:<name>, datasetField:…, run:<uuid>",
     ),
 ]

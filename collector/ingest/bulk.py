@@ -83,6 +83,7 @@ def import_ndjson(
     batch_size: int = 1000,
     validator: EventValidator | None = None,
     writers: int | None = None,
+    progress: Callable[[int], None] | None = None,
     projection_batch: int = 5000,
     on_projected: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
@@ -94,7 +95,8 @@ def import_ndjson(
     depend on the order batches commit in, so the result is the graph the events imply. A batch
     that fails is retried one event per transaction, so one bad event cannot take others down; an
     unreachable database stops the import with ``DatabaseUnavailable``, every batch before the
-    failed one committed. Then the backlog is projected in batches of ``projection_batch``;
+    failed one committed. ``progress`` is called with the bytes read so far after each batch.
+    Then the backlog is projected in batches of ``projection_batch``;
     ``on_projected(done, pending_at_start)`` reports progress after each.
     """
     tune_for_ingestion()
@@ -113,10 +115,14 @@ def import_ndjson(
                 if len(batch) >= batch_size:
                     pending.append(writer.submit_nowait(batch))
                     batch = []
+                    if progress is not None:
+                        progress(handle.tell())
                     while len(pending) >= writers:  # bounded read-ahead: one batch per writer
                         _count(pending.popleft().result(), report)
             if batch:
                 pending.append(writer.submit_nowait(batch))
+            if progress is not None:
+                progress(handle.tell())
         while pending:
             _count(pending.popleft().result(), report)
     finally:

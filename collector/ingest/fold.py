@@ -302,18 +302,25 @@ KIND_FACETS = frozenset(
         "mllineage_featureGroup",
         "mllineage_endpoint",
         "feast_featureView",
+        "feast_featureService",
+        "feast_entity",
         "datasetType",
     }
 )
 
 
 def dataset_kind(facets: dict[str, dict[str, Any]]) -> str:
-    """Kind from current facets: model, endpoint, feature_group, else dataset (DESIGN.md)."""
+    """Kind from current facets (DESIGN.md), first match wins: ``model`` (our model facet or
+    ``datasetType`` MODEL), ``endpoint`` (our endpoint facet), ``feature_group`` (our facet,
+    Feast's ``feast_featureView`` or ``feast_featureService``), ``entity`` (Feast's
+    ``feast_entity``: a join key, never a raw data source), else ``dataset``."""
     dataset_type = facets.get("datasetType") or {}
     if "mllineage_model" in facets or str(dataset_type.get("datasetType", "")).upper() == "MODEL":
         return "model"
     if "mllineage_endpoint" in facets:
         return "endpoint"
-    if "mllineage_featureGroup" in facets or "feast_featureView" in facets:
+    if {"mllineage_featureGroup", "feast_featureView", "feast_featureService"} & facets.keys():
         return "feature_group"
+    if "feast_entity" in facets:
+        return "entity"
     return "dataset"

@@ -210,16 +210,54 @@ BEGIN
     WHERE c.key = 'columnLineage'
     ORDER BY c.owner, f.field, d.id, src.v->>'field', src.n DESC;
 
-    DELETE FROM dataset_tags WHERE dataset_id IN (SELECT owner FROM _pdf_changed WHERE key = 'tags');
+    -- Tags (ingest/dataset_tags.py): recomputed from the current tag-bearing facets of every
+    -- dataset one of them changed for; rank 3 (the tags facet) > 2 (schema field descriptions)
+    -- > 1 (Feast facets' tags) for the same (field, key, value).
+    DELETE FROM dataset_tags WHERE dataset_id IN (
+        SELECT owner FROM _pdf_changed
+        WHERE key IN ('tags', 'schema', 'feast_featureView', 'feast_featureService',
+                      'feast_dataSource', 'feast_entity'));
     INSERT INTO dataset_tags (dataset_id, field, key, value, source)
-    SELECT DISTINCT ON (c.owner, coalesce(t.v->>'field', ''), t.v->>'key', t.v->>'value')
-           c.owner, coalesce(t.v->>'field', ''), t.v->>'key', t.v->>'value', t.v->>'source'
-    FROM _pdf_changed c
-    CROSS JOIN LATERAL jsonb_array_elements(
-        CASE WHEN jsonb_typeof(c.facet->'tags') = 'array'
-             THEN c.facet->'tags' ELSE '[]'::jsonb END) WITH ORDINALITY AS t(v, n)
-    WHERE c.key = 'tags'
-    ORDER BY c.owner, coalesce(t.v->>'field', ''), t.v->>'key', t.v->>'value', t.n DESC;
+    SELECT DISTINCT ON (owner, field, key, value) owner, field, key, value, source
+    FROM (
+        SELECT f.dataset_id AS owner, coalesce(t.v->>'field', '') AS field, t.v->>'key' AS key,
+               t.v->>'value' AS value, t.v->>'source' AS source, 3 AS rank, t.n
+        FROM dataset_facets f
+        CROSS JOIN LATERAL jsonb_array_elements(
+            CASE WHEN jsonb_typeof(f.facet->'tags') = 'array'
+                 THEN f.facet->'tags' ELSE '[]'::jsonb END) WITH ORDINALITY AS t(v, n)
+        WHERE f.key = 'tags' AND jsonb_typeof(t.v) = 'object' AND t.v ? 'key' AND t.v ? 'value'
+        UNION ALL
+        SELECT f.dataset_id, coalesce(fld.v->>'name', ''),
+               btrim(split_part(e.entry, '=', 1), E' \t\r\n'),
+               btrim(substr(e.entry, position('=' in e.entry) + 1), E' \t\r\n'),
+               'FEAST', 2, 0
+        FROM dataset_facets f
+        CROSS JOIN LATERAL jsonb_array_elements(
+            CASE WHEN jsonb_typeof(f.facet->'fields') = 'array'
+                 THEN f.facet->'fields' ELSE '[]'::jsonb END) AS fld(v)
+        CROSS JOIN LATERAL regexp_matches(
+            CASE WHEN jsonb_typeof(fld.v) = 'object'
+                  AND jsonb_typeof(fld.v->'description') = 'string'
+                 THEN fld.v->>'description' ELSE '' END, '\[Tags:([^]]*)\]', 'g') AS g(m)
+        CROSS JOIN LATERAL regexp_split_to_table(g.m[1], ',') AS e(entry)
+        WHERE f.key = 'schema' AND position('=' in e.entry) > 0
+          AND btrim(split_part(e.entry, '=', 1), E' \t\r\n') <> ''
+        UNION ALL
+        SELECT f.dataset_id, '', t.key, t.value, 'FEAST', 1, 0
+        FROM dataset_facets f
+        CROSS JOIN LATERAL jsonb_each_text(
+            CASE WHEN jsonb_typeof(f.facet->'tags') = 'object'
+                 THEN f.facet->'tags' ELSE '{}'::jsonb END) AS t(key, value)
+        WHERE f.key IN ('feast_featureView', 'feast_featureService', 'feast_dataSource',
+                        'feast_entity')
+          AND t.value IS NOT NULL
+    ) tag
+    WHERE owner IN (
+        SELECT owner FROM _pdf_changed
+        WHERE key IN ('tags', 'schema', 'feast_featureView', 'feast_featureService',
+                      'feast_dataSource', 'feast_entity'))
+    ORDER BY owner, field, key, value, rank DESC, n DESC;
 
     DELETE FROM dataset_symlinks
     WHERE dataset_id IN (SELECT owner FROM _pdf_changed WHERE key = 'symlinks');
@@ -241,16 +279,20 @@ BEGIN
                                     AND upper(coalesce(f.facet->>'datasetType', '')) = 'MODEL')
                     THEN 'model'
                     WHEN bool_or(f.key = 'mllineage_endpoint') THEN 'endpoint'
-                    WHEN bool_or(f.key IN ('mllineage_featureGroup', 'feast_featureView'))
+                    WHEN bool_or(f.key IN ('mllineage_featureGroup', 'feast_featureView',
+                                           'feast_featureService'))
                     THEN 'feature_group'
+                    WHEN bool_or(f.key = 'feast_entity') THEN 'entity'
                     ELSE 'dataset' END AS kind
         FROM (SELECT DISTINCT owner FROM _pdf_changed
               WHERE key IN ('mllineage_model', 'mllineage_featureGroup', 'mllineage_endpoint',
-                            'feast_featureView', 'datasetType')) c
+                            'feast_featureView', 'feast_featureService', 'feast_entity',
+                            'datasetType')) c
         LEFT JOIN dataset_facets f
                ON f.dataset_id = c.owner AND f.facet IS NOT NULL
               AND f.key IN ('mllineage_model', 'mllineage_featureGroup', 'mllineage_endpoint',
-                            'feast_featureView', 'datasetType')
+                            'feast_featureView', 'feast_featureService', 'feast_entity',
+                            'datasetType')
         GROUP BY c.owner
     ) k
     WHERE d.id = k.owner;

@@ -104,7 +104,8 @@ def project_next(
 
 
 def _digests(rows: list[BacklogRow]) -> list[bytes]:
-    return sorted({digest for _, digest, _ in rows})
+    """The rows' distinct events in backlog (arrival) order."""
+    return list(dict.fromkeys(digest for _, digest, _ in rows))
 
 
 def _lead(conn: Connection) -> bool:

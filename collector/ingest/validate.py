@@ -18,6 +18,7 @@ import orjson
 from pydantic import ValidationError
 
 from mllineage.collector.errors import BodyTooLarge, ErrorDetail, InvalidEvent, UnreadableBody
+from mllineage.collector.ingest.limits import EventLimits, event_problems
 from mllineage.collector.ingest.ml_facets import MLFacetValidator
 from mllineage.collector.schemas.facets import STANDARD_FACETS, Position, format_ok, format_problems
 from mllineage.collector.schemas.openlineage import (
@@ -46,6 +47,13 @@ class ParsedEvent:
     @property
     def event_type(self) -> str | None:
         return self.event.eventType if isinstance(self.event, RunEvent) else None
+
+    def namespaces(self) -> set[str]:
+        """The namespaces this event writes to: its job's and its datasets'."""
+        event = self.event
+        if isinstance(event, DatasetEvent):
+            return {event.dataset.namespace}
+        return {event.job.namespace} | {d.namespace for d in (*event.inputs, *event.outputs)}
 
 
 def decode_body(body: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
@@ -79,9 +87,16 @@ def parse_body(data: bytes) -> Any:
 class EventValidator:
     """Validates events against the core models, the standard facets and our own facets."""
 
-    def __init__(self, *, strict: bool = False, ml_facets: MLFacetValidator | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        strict: bool = False,
+        ml_facets: MLFacetValidator | None = None,
+        limits: EventLimits | None = None,
+    ) -> None:
         self.strict = strict
         self.ml_facets = ml_facets or MLFacetValidator()
+        self.limits = limits or EventLimits()
         self._verdicts: dict[tuple[str, str, bytes], _Verdict] = {}
 
     def validate(self, payload: Any) -> ParsedEvent:
@@ -101,6 +116,9 @@ class EventValidator:
                 ],
             )
         kind = event_kind(payload)
+        too_big = event_problems(payload, self.limits)
+        if too_big:
+            raise InvalidEvent(f"{_KIND_NAMES[kind]} exceeds the collector's limits", too_big)
         try:
             event = EVENT_MODELS[kind].model_validate(payload)
         except ValidationError as exc:
@@ -227,7 +245,11 @@ def _event_time(value: str, errors: list[ErrorDetail], warnings: list[ErrorDetai
     if parsed.tzinfo is None:
         warnings.append(ErrorDetail("/eventTime", f"{value!r} has no time zone; read as UTC"))
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        errors.append(ErrorDetail("/eventTime", f"{value!r} is outside the years 1-9999 in UTC"))
+        return datetime.min.replace(tzinfo=UTC)
 
 
 def _facets_of(event: AnyEvent) -> Iterator[tuple[str, Position, str, dict[str, Any]]]:

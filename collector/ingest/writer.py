@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from mllineage.collector.db.failures import is_retryable, is_unavailable, reason
+from mllineage.collector.db.failures import is_retryable, is_unavailable, reason, unavailable
 from mllineage.collector.db.partitions import create_month_partitions
 from mllineage.collector.errors import DatabaseUnavailable
 from mllineage.collector.ingest.store import StoreContext
@@ -138,6 +138,10 @@ class IngestWriter:
                 batch.append(more)
                 size += len(more.events)
             self._write(batch)
+            # Drop our references before blocking on the queue again, or the last batch's
+            # events (tens of MB for large batches) stay alive until the next one arrives.
+            first = more = None
+            batch = []
 
     def _ensure_partitions(self) -> None:
         """Once per month turn: create the raw log's partitions ahead (PostgreSQL only)."""
@@ -196,7 +200,7 @@ class IngestWriter:
                     time.sleep(0.01 * (attempt + 1))
                     continue
                 if is_unavailable(exc):
-                    raise DatabaseUnavailable(reason(exc), retry_after=self.retry_after) from exc
+                    raise unavailable(exc, self.retry_after) from exc
                 raise
             else:
                 if self.on_appended is not None:

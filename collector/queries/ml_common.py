@@ -33,7 +33,7 @@ from mllineage.collector.queries.graph_view import Labels
 from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
 
 Directions = Literal["upstream", "downstream", "both"]
-KINDS = ("dataset", "feature_group", "model", "endpoint", "job")
+KINDS = ("dataset", "entity", "feature_group", "model", "endpoint", "job")
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,7 +66,9 @@ def lineage(
 
 
 def sources(conn: Connection, *, node_id: str, options: Options) -> Answer[SourceRow]:
-    """The raw sources upstream of a node: datasets with nothing but input-less jobs upstream."""
+    """The raw sources upstream of a node: datasets with nothing but input-less jobs upstream.
+    Entities (Feast's join keys, kind ``entity``) are read by feature jobs but hold no data, so
+    they are never sources."""
     start = start_of(conn, node_id, options)
     [up] = walks(conn, start, "upstream", options, probe_ends=True)
     labels = Labels(conn, up.depth)
@@ -80,7 +82,7 @@ def sources(conn: Connection, *, node_id: str, options: Options) -> Answer[Sourc
         feeding = producers.get(node, [])
         is_source = node in up.ends or (feeding and all(p in up.ends for p in feeding))
         view = labels.view(node)
-        if is_source and options.keeps(view.kind):
+        if is_source and view.kind != "entity" and options.keeps(view.kind):
             rows.append(
                 SourceRow(
                     node_id=view.id,
@@ -106,14 +108,25 @@ def feature_groups(
     facets = details.dataset_facets(
         conn,
         {labels.dataset_of(n).id for n, _ in found},  # type: ignore[union-attr]
-        ["mllineage_featureGroup", "feast_featureView", "ownership"],
+        [
+            "mllineage_featureGroup",
+            "feast_featureView",
+            "feast_featureService",
+            "schema",
+            "ownership",
+        ],
     )
     rows = []
     for node, one in found:
         view = labels.view(node)
         info = labels.dataset_of(node)
         own = facets.get(info.id, {}) if info else {}
-        group = own.get("mllineage_featureGroup") or own.get("feast_featureView") or {}
+        group = (
+            own.get("mllineage_featureGroup")
+            or own.get("feast_featureView")
+            or own.get("feast_featureService")
+            or {}
+        )
         rows.append(
             FeatureGroupRow(
                 node_id=view.id,
@@ -121,7 +134,7 @@ def feature_groups(
                 name=view.name,
                 feature_group=str(group.get("name") or view.name),
                 feature_store=_feature_store(own),
-                features=_feature_names(group),
+                features=_feature_names(group) or _feature_names(own.get("schema") or {}),
                 owners=details.owners(own),
                 version=view.version,
                 direction=one.direction,
@@ -136,7 +149,8 @@ def _feature_store(facets: details.Facets) -> str | None:
     if "mllineage_featureGroup" in facets:
         store = facet_field(facets, "mllineage_featureGroup", "featureStore")
         return str(store) if store is not None else None
-    return "feast" if "feast_featureView" in facets else None
+    feast = "feast_featureView" in facets or "feast_featureService" in facets
+    return "feast" if feast else None
 
 
 def _feature_names(group: dict[str, object]) -> list[str]:

@@ -49,7 +49,8 @@ class OutputDataset(Dataset):
 
 
 class _BaseEvent(_Lenient):
-    eventTime: str = Field(min_length=1)
+    # Documented as the spec's date-time; a zone-less time is accepted too (read as UTC, warned).
+    eventTime: str = Field(min_length=1, json_schema_extra={"format": "date-time"})
     producer: str = Field(min_length=1)
     schemaURL: str | None = None
 

@@ -145,3 +145,29 @@ def test_errors_exit_non_zero_with_the_server_message(demo_server: str) -> None:
     assert result.exit_code == 1
     assert "404" in result.output
     assert "no dataset" in result.output
+
+
+def test_openlineage_url_is_the_fallback_and_mllineage_url_wins(demo_server: str) -> None:
+    result = run("sources", NODES["feature_group"], "--json", OPENLINEAGE_URL=demo_server)
+    assert len(as_json(result)["rows"]) == 2
+    both = run(
+        "sources",
+        NODES["feature_group"],
+        "--json",
+        MLLINEAGE_URL=demo_server,
+        OPENLINEAGE_URL="http://127.0.0.1:9",
+    )
+    assert len(as_json(both)["rows"]) == 2
+
+
+def test_errors_carry_the_located_detail_and_the_url_tried(demo_server: str) -> None:
+    bad = CliRunner().invoke(
+        main, ["models", NODES["feature_group"], "--as-of", "yesterday", "--url", demo_server]
+    )
+    assert bad.exit_code == 1
+    assert "asOf: Input should be a valid datetime" in bad.output
+    gone = CliRunner().invoke(
+        main, ["sources", NODES["feature_group"], "--url", "http://127.0.0.1:9"]
+    )
+    assert gone.exit_code == 1
+    assert "cannot reach the collector at http://127.0.0.1:9" in gone.output

@@ -103,27 +103,32 @@ def test_a_paused_projection_makes_reads_wait_then_say_how_stale(
         assert ready["pending"] == 1
         assert ready["oldest_age_seconds"] >= 0
         app.state.projector.resume()
+        deadline = time.monotonic() + 30  # a loaded machine may take longer than the 0.3 s
+        while http.get("/ready").json()["projection"]["pending"] and time.monotonic() < deadline:
+            time.sleep(0.05)
         fresh = http.get(path)
         assert fresh.status_code == 200
         assert "x-mllineage-projection-lag" not in fresh.headers
         assert http.get("/ready").json()["projection"] == {"pending": 0, "oldest_age_seconds": None}
 
 
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Any]:
-    """Start ``mllineage serve`` processes; every one still running is killed at the end."""
-    processes: list[subprocess.Popen[bytes]] = []
+class Collectors:
+    """``mllineage serve`` processes on one database, started by ``start``."""
 
-    def start(database_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    def __init__(self, logs: Path) -> None:
+        self.logs = logs
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self, database_url: str) -> tuple[subprocess.Popen[bytes], str]:
         port = free_port()
-        log = (tmp_path / f"serve-{port}.log").open("wb")
+        log = (self.logs / f"serve-{port}.log").open("wb")
         process = subprocess.Popen(
             [str(Path(sys.executable).parent / "mllineage"), "serve", "--port", str(port)],
             env={**os.environ, "MLLINEAGE_DATABASE_URL": database_url},
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-        processes.append(process)
+        self.processes.append(process)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
         while True:
@@ -136,11 +141,18 @@ def serve(tmp_path: Path) -> Iterator[Any]:
             assert time.monotonic() < deadline, "serve did not start"
             time.sleep(0.1)
 
-    yield start
-    for process in processes:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+    def kill_all(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture
+def collectors(tmp_path: Path) -> Iterator[Collectors]:
+    running = Collectors(tmp_path)
+    yield running
+    running.kill_all()
 
 
 def post_all(url: str, events: list[dict[str, Any]], acknowledged: list[str]) -> None:
@@ -173,10 +185,10 @@ def clean_import(engine: Engine, events: list[dict[str, Any]], tmp_path: Path) -
 
 
 def test_kill_9_mid_load_loses_no_acknowledged_event(
-    engine: Engine, database_url: str, serve: Any, tmp_path: Path
+    engine: Engine, database_url: str, collectors: Collectors, tmp_path: Path
 ) -> None:
     events = workload(100)
-    process, url = serve(database_url)
+    process, url = collectors.start(database_url)
     acknowledged: list[str] = []
     with ThreadPoolExecutor(4) as pool:
         loads = [pool.submit(post_all, url, events[i::4], acknowledged) for i in range(4)]
@@ -188,9 +200,10 @@ def test_kill_9_mid_load_loses_no_acknowledged_event(
             load.result()
     assert len(acknowledged) < len(events)
 
-    _, url = serve(database_url)  # the restarted collector projects what was left
+    _, url = collectors.start(database_url)  # the restarted collector projects what was left
     with httpx.Client(base_url=url, timeout=30) as http:
         assert http.get("/api/v1/namespaces").status_code == 200  # waits for the backlog
+    collectors.kill_all()  # the clean import below must be the only projector
     stored = raw_log(engine)
     assert {f"{e['run']['runId']}/{e['eventType']}" for e in stored} >= set(acknowledged)
     with engine.connect() as conn:
@@ -200,14 +213,14 @@ def test_kill_9_mid_load_loses_no_acknowledged_event(
 
 
 def test_two_processes_ingesting_overlapping_events_in_different_orders(
-    engine: Engine, database_url: str, serve: Any, tmp_path: Path
+    engine: Engine, database_url: str, collectors: Collectors, tmp_path: Path
 ) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("several collector processes share PostgreSQL, not SQLite")
     events = workload(60, seed=11)
     forward, backward = events[:90], list(reversed(events[30:]))  # 60 events overlap
     random.Random(3).shuffle(backward)
-    (_, first), (_, second) = serve(database_url), serve(database_url)
+    (_, first), (_, second) = collectors.start(database_url), collectors.start(database_url)
     acknowledged: list[str] = []
     with ThreadPoolExecutor(4) as pool:
         halves = [(first, forward[0::2]), (first, forward[1::2])]
@@ -217,6 +230,7 @@ def test_two_processes_ingesting_overlapping_events_in_different_orders(
     assert len(acknowledged) == len(forward) + len(backward)
     with httpx.Client(base_url=second, timeout=30) as http:
         assert http.get("/api/v1/namespaces").status_code == 200  # waits for both projectors
+    collectors.kill_all()  # the clean import below must be the only projector
     assert len(raw_log(engine)) == len(events)
     assert graph_snapshot(engine) == clean_import(engine, events, tmp_path)
 

@@ -100,10 +100,12 @@ def test_profile_of_the_known_frame() -> None:
 
 def test_schema_lists_pandas_dtypes_in_order() -> None:
     fields = Serde.to_dict(dataframe_schema(known_frame()))["fields"]
+    # pandas 3 infers its string dtype; pandas 2 (what Feast, in the dev extra, allows) object
+    text = "str" if int(pd.__version__.split(".")[0]) >= 3 else "object"
     assert [(f["name"], f["type"], f["ordinal_position"]) for f in fields] == [
         ("age", "int64", 1),
         ("income", "float64", 2),
-        ("city", "str", 3),
+        ("city", text, 3),
         ("churned", "bool", 4),
     ]
 

@@ -62,6 +62,7 @@ def test_lineage_of_the_model_shows_its_feature_groups_and_endpoint(
     expect(endpoint.locator("text.label")).to_have_text("churn-classifier-prod")
     expect(page.locator("g.node[data-kind=model].focus")).to_have_count(1)
     expect(page.locator(".details")).to_contain_text("val_auc")
+    expect(endpoint.locator("text.sub")).to_have_text("endpoint · serves v2")  # notes arrived
     screenshot(page, "lineage")
 
     endpoint.click()  # details of the endpoint: which model version it serves

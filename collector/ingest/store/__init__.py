@@ -12,7 +12,8 @@ Entry points, neither of which commits (the caller owns the transaction):
 - ``project_batch(ctx, batch)``: project a batch of raw-log events inside this transaction. The
   one seam between "what is stored" and "how it is projected", dispatched on the dialect, so a
   database may project set-based in SQL while another keeps the Python fold.
-- ``store_events``: raw log + projection of a batch of freshly validated events.
+- ``store_events``: raw log + projection of a batch of freshly validated events (always the
+  Python fold: the reference the SQL program is tested against).
 
 Every write is an idempotent, set-based upsert (``INSERT ... ON CONFLICT``) whose ``WHERE``
 clause keeps the newest value by event time, so duplicates, retries and out-of-order events
@@ -38,7 +39,8 @@ __all__ = ["IdCache", "RawBatch", "StoreContext", "StoreResult", "project_batch"
 
 Projector = Callable[[StoreContext, RawBatch], None]
 
-#: How each dialect projects a batch (``project_batch``).
+#: How each dialect projects a batch (``project_batch``). ``project_python`` is the reference
+#: both share; ``tests/collector/test_pg_projection.py`` checks the SQL program against it.
 PROJECTORS: dict[str, Projector] = {"postgresql": project_postgres, "sqlite": project_python}
 
 
@@ -70,7 +72,7 @@ def store_events(
     fresh_digests = insert_raw(ctx, events, received_at)
     fresh = {p.digest: p for p in events if p.digest in fresh_digests}
     if fresh:
-        project_batch(ctx, RawBatch.of(fresh, received_at))
+        project_python(ctx, RawBatch.of(fresh, received_at))
     claimed: set[bytes] = set()
     new = []
     for parsed in events:

@@ -1,8 +1,9 @@
 """``RawBatch``: the unit of projection, a set of events already in the raw log.
 
-Contract: ``digests`` are distinct and sorted, each names an event stored in ``lineage_events``;
+Contract: ``digests`` are distinct, in arrival order (the order the Python fold sees them, as the
+SQL program does), each names an event stored in ``lineage_events``;
 ``known`` holds the parsed events the caller still has in memory (the ingest path's), and
-``parsed`` yields every event of the batch once, in digest order, reading the others back from
+``parsed`` yields every event of the batch once, in batch order, reading the others back from
 the raw log (they were validated when they were acknowledged, so they are only decoded into their
 models again, never re-judged). ``now`` stamps rows the projection creates (``created_at`` of
 namespaces and runs).
@@ -31,8 +32,8 @@ class RawBatch:
 
     @classmethod
     def of(cls, events: Mapping[bytes, ParsedEvent], now: datetime) -> RawBatch:
-        """A batch of events the caller holds parsed."""
-        return cls(sorted(events), now, events)
+        """A batch of events the caller holds parsed, in their order."""
+        return cls(list(events), now, events)
 
     def parsed(self, conn: Connection) -> Iterator[ParsedEvent]:
         missing = [digest for digest in self.digests if digest not in self.known]

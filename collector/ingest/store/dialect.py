@@ -174,6 +174,13 @@ def _recordset_statement(
 
 
 @cache
+def recordset(table: Table, columns: tuple[str, ...]) -> Any:
+    """The PostgreSQL row source of ``write``: ``jsonb_to_recordset(:rows)`` typed like
+    ``columns`` of ``table`` (feed it ``rows_json(rows)`` as ``rows``)."""
+    return _recordset(table, columns)
+
+
+@cache
 def _recordset(table: Table, columns: tuple[str, ...]) -> Any:
     """``jsonb_to_recordset(:rows) AS r(column type, ...)`` shaped like ``columns`` of ``table``;
     one object per shape, so SQLAlchemy's statement cache hits."""

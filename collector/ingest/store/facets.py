@@ -39,6 +39,7 @@ from mllineage.collector.db.tables import (
     tags_t,
 )
 from mllineage.collector.db.types import UTCDateTime
+from mllineage.collector.ingest.dataset_tags import TAG_FACETS, dataset_tags
 from mllineage.collector.ingest.fold import (
     KIND_FACETS,
     BatchFold,
@@ -111,8 +112,9 @@ def upsert_dataset_facets(
         derived.setdefault(key, []).append((dataset_id, values[(dataset_id, key)].facet))
     if "columnLineage" in derived:
         replace_column_lineage(ctx, derived["columnLineage"], dataset_ids)
-    if "tags" in derived:
-        replace_tags(ctx, derived["tags"])
+    tags_changed = {ds for key, items in derived.items() if key in TAG_FACETS for ds, _ in items}
+    if tags_changed:
+        recompute_tags(ctx, sorted(tags_changed))
     if "symlinks" in derived:
         replace_symlinks(ctx, derived["symlinks"])
     kind_changed = {ds for key, items in derived.items() if key in KIND_FACETS for ds, _ in items}
@@ -141,23 +143,25 @@ def replace_column_lineage(
         ctx.rows.write(column_lineage_t, list(rows.values()))
 
 
-def replace_tags(ctx: StoreContext, items: DerivedItems) -> None:
-    ids = [dataset_id for dataset_id, _ in items]
-    for chunk in chunks(ids):
+def recompute_tags(ctx: StoreContext, dataset_ids: list[int]) -> None:
+    """A dataset's tag rows from its current tag-bearing facets (``ingest/dataset_tags.py``)."""
+    facets: dict[int, dict[str, dict[str, Any]]] = {ds: {} for ds in dataset_ids}
+    for chunk in chunks(dataset_ids):
         ctx.conn.execute(delete(tags_t).where(tags_t.c.dataset_id.in_(chunk)))
-    rows: dict[tuple[int, str, str, str], dict[str, Any]] = {}
-    for dataset_id, facet in items:
-        for tag in (facet or {}).get("tags") or []:
-            key = (dataset_id, str(tag.get("field") or ""), str(tag["key"]), str(tag["value"]))
-            rows[key] = {
-                "dataset_id": key[0],
-                "field": key[1],
-                "key": key[2],
-                "value": key[3],
-                "source": tag.get("source"),
-            }
+        query = select(
+            dataset_facets_t.c.dataset_id, dataset_facets_t.c.key, dataset_facets_t.c.facet
+        ).where(
+            dataset_facets_t.c.dataset_id.in_(chunk),
+            dataset_facets_t.c.key.in_(sorted(TAG_FACETS)),
+            dataset_facets_t.c.facet.is_not(None),
+        )
+        for dataset_id, key, facet in ctx.conn.execute(query):
+            facets[dataset_id][key] = facet
+    rows = [
+        {"dataset_id": ds, **tag._asdict()} for ds, f in facets.items() for tag in dataset_tags(f)
+    ]
     if rows:
-        ctx.rows.write(tags_t, list(rows.values()))
+        ctx.rows.write(tags_t, rows)
 
 
 def replace_symlinks(ctx: StoreContext, items: DerivedItems) -> None:
