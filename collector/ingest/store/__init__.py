@@ -4,7 +4,8 @@ One module per family of data, each stating its contract: ``raw_log`` (the sourc
 ``entities`` (namespaces, datasets, jobs), ``facets`` (and the tables their content derives),
 ``runs`` (runs, dataset versions, run I/O), ``edges`` (a job's current run and edges) and
 ``dialect`` (how row sets reach PostgreSQL or SQLite). ``python_fold`` composes them into the
-projection of a ``RawBatch``.
+projection of a ``RawBatch``; on PostgreSQL ``sql_projection`` hands large batches to the
+in-database SQL program instead (same graph).
 
 Entry points, neither of which commits (the caller owns the transaction):
 
@@ -29,11 +30,11 @@ from sqlalchemy import Connection, select
 
 from mllineage.collector.db.tables import events_t
 from mllineage.collector.ingest.inferred import derive_inferred_edges
-from mllineage.collector.ingest.pg_projection import project_in_database
 from mllineage.collector.ingest.store.batch import RawBatch
 from mllineage.collector.ingest.store.context import IdCache, StoreContext
 from mllineage.collector.ingest.store.python_fold import project_python
 from mllineage.collector.ingest.store.raw_log import insert_raw
+from mllineage.collector.ingest.store.sql_projection import project_postgres
 from mllineage.collector.ingest.validate import ParsedEvent
 
 __all__ = [
@@ -49,16 +50,9 @@ __all__ = [
 Projector = Callable[[StoreContext, RawBatch], None]
 _CHUNK = 400
 
-
-def project_sql(ctx: StoreContext, batch: RawBatch) -> None:
-    """PostgreSQL: the whole batch in one call of the in-database program (``pg_projection``),
-    so the projection's work runs in the database server, not in the collector's process."""
-    project_in_database(ctx.conn, batch.digests, now=batch.now)
-
-
 #: How each dialect projects a batch (``project_batch``). ``project_python`` is the reference
 #: both share; ``tests/collector/test_pg_projection.py`` checks the SQL program against it.
-PROJECTORS: dict[str, Projector] = {"postgresql": project_sql, "sqlite": project_python}
+PROJECTORS: dict[str, Projector] = {"postgresql": project_postgres, "sqlite": project_python}
 
 
 def project_batch(ctx: StoreContext, batch: RawBatch) -> None:
