@@ -29,8 +29,8 @@ PAGE_SIZE = 10_000  # rows per request when a method gathers every page of a pag
 class LineageClientError(Exception):
     """The collector refused or failed a request (``status`` 0: it could not be reached).
 
-    Its text carries the server's details, located: ``400: invalid request parameters (asOf:
-    Input should be a valid datetime …)``."""
+    Its text carries the server's details, located: ``400: invalid request parameters
+    (query/asOf: Value error, not an ISO 8601 date-time)``."""
 
     def __init__(self, status: int, message: str, details: list[dict[str, Any]] | None = None):
         self.status = status
