@@ -319,6 +319,11 @@ class RunIO(Base):
     )
 
 
+#: ``InferredIO.rule`` values: how an edge was inferred.
+TASK_DEPENDENCY = "airflow_task_dependency"
+PARENT = "parent"
+
+
 class InferredIO(Base):
     """An edge no producer declared, inferred from orchestration (``direction`` 'in' or 'out').
 

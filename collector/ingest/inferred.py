@@ -42,10 +42,8 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement, Executable
 from sqlalchemy.sql.elements import BindParameter
 
+from mllineage.collector.db.models import PARENT, TASK_DEPENDENCY
 from mllineage.collector.db.tables import inferred_io_t, run_facets_t, run_io_t, runs_t
-
-TASK_DEPENDENCY = "airflow_task_dependency"
-PARENT = "parent"
 
 _CHUNK = 400
 #: The runs a derivation statement works on: one expanding parameter, so statements are built once.

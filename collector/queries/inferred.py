@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
+from mllineage.collector.db.models import PARENT, TASK_DEPENDENCY
 from mllineage.collector.db.tables import (
     inferred_io_t,
     jobs_t,
@@ -21,7 +22,6 @@ from mllineage.collector.db.tables import (
     run_facets_t,
     runs_t,
 )
-from mllineage.collector.ingest.inferred import PARENT, TASK_DEPENDENCY
 
 _CHUNK = 400
 
