@@ -2,8 +2,8 @@
 
 For each batch size, two fresh PostgreSQL databases get the same workload events into the raw
 log (untimed); then each projects them, batch by batch, one transaction per batch (commit
-included): one through the Python fold (``BatchFold`` + ``store.python_fold.project_fold``, what ingestion
-runs today after the raw insert), one through ``mllineage_project`` (``pg_projection``). Events
+included): one through the Python fold (``store.python_fold.project_python``, what ingestion runs
+after the raw insert), one through ``mllineage_project`` (``pg_projection``). Events
 per second of each and their ratio are printed; both graphs are then compared row for row.
 
 A second figure puts the projection in an import: the events as NDJSON, copied raw into a bare
@@ -32,10 +32,9 @@ from bench.import_bulk import copy_raw
 from bench.workload import generate_events
 from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.migrate import upgrade
-from mllineage.collector.ingest.fold import BatchFold
 from mllineage.collector.ingest.pg_projection import project_in_database
-from mllineage.collector.ingest.store import StoreContext
-from mllineage.collector.ingest.store.python_fold import project_fold
+from mllineage.collector.ingest.store import RawBatch, StoreContext
+from mllineage.collector.ingest.store.python_fold import project_python
 from mllineage.collector.ingest.store.raw_log import insert_raw
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent
 
@@ -43,14 +42,11 @@ Projector = Callable[[Connection, Sequence[ParsedEvent], datetime], None]
 
 
 def project_by_fold(conn: Connection, batch: Sequence[ParsedEvent], now: datetime) -> None:
-    fold = BatchFold()
-    for parsed in batch:
-        fold.add(parsed)
-    project_fold(StoreContext.open(conn), fold, now)
+    project_python(StoreContext.open(conn), RawBatch.of({p.digest: p for p in batch}, now))
 
 
 def project_by_sql(conn: Connection, batch: Sequence[ParsedEvent], now: datetime) -> None:
-    project_in_database(conn, [parsed.digest for parsed in batch], now=now)
+    project_in_database(conn, sorted(parsed.digest for parsed in batch), now=now)
 
 
 def _batches(events: Sequence[ParsedEvent], size: int) -> list[Sequence[ParsedEvent]]:
@@ -156,8 +152,7 @@ def import_with_sql(db: Database, ndjson: Path, size: int) -> float:
             now = datetime.now(UTC)
             with engine.begin() as conn:
                 fresh = insert_raw(StoreContext.open(conn), batch, now)
-                digests = dict.fromkeys(p.digest for p in batch if p.digest in fresh)
-                project_in_database(conn, list(digests), now=now)
+                project_in_database(conn, sorted(fresh), now=now)
     seconds = time.perf_counter() - started
     engine.dispose()
     return seconds

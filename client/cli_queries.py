@@ -36,6 +36,7 @@ def register(group: click.Group) -> None:
         model_lineage,
         impact,
         tagged,
+        quality,
         audit,
         feature_lineage,
         export,
@@ -81,6 +82,16 @@ def _page_options(func: F) -> F:
     return click.option(
         "--limit", default=1000, show_default=True, help="Rows to show (one page)."
     )(func)
+
+
+_SCOPE = click.option(
+    "--scope",
+    type=click.Choice(["current", "graph", "versions"]),
+    default="current",
+    show_default=True,
+    help="current: today's graph (or --as-of; 'graph' is its old name); versions: every model "
+    "version and deployment ever built.",
+)
 
 
 def _ask(url: str, api_key: str | None, path: str, **params: Any) -> dict[str, Any]:
@@ -167,6 +178,7 @@ def short_name(node_id: str) -> str:
     show_default=True,
 )
 @click.option("--kinds", default=None, help="Only these kinds, e.g. model,endpoint.")
+@_SCOPE
 @_walk_options
 @_server_options
 def lineage(
@@ -175,6 +187,7 @@ def lineage(
     kinds: str | None,
     depth: int,
     as_of: str | None,
+    scope: str,
     url: str,
     api_key: str | None,
     as_json: bool,
@@ -189,6 +202,7 @@ def lineage(
         kinds=kinds,
         depth=depth,
         asOf=as_of,
+        scope=scope,
     )
     columns = [
         ("DIR", "direction"),
@@ -203,13 +217,22 @@ def lineage(
 
 @click.command()
 @click.argument("node")
+@_SCOPE
 @_walk_options
 @_server_options
 def sources(
-    node: str, depth: int, as_of: str | None, url: str, api_key: str | None, as_json: bool
+    node: str,
+    depth: int,
+    as_of: str | None,
+    scope: str,
+    url: str,
+    api_key: str | None,
+    as_json: bool,
 ) -> None:
     """The raw data sources NODE (a feature group, a model…) is built from."""
-    body = _ask(url, api_key, "/api/v1/ml/sources", nodeId=node, depth=depth, asOf=as_of)
+    body = _ask(
+        url, api_key, "/api/v1/ml/sources", nodeId=node, depth=depth, asOf=as_of, scope=scope
+    )
     columns = [("DEPTH", "depth"), ("KIND", "kind"), ("SOURCE", "node_id"), ("PATH", "path")]
     _emit(body, as_json, columns, "no raw sources upstream")
 
@@ -223,6 +246,7 @@ def sources(
     show_default=True,
     help="downstream: built from NODE; upstream: NODE depends on them.",
 )
+@_SCOPE
 @_walk_options
 @_server_options
 def feature_groups(
@@ -230,6 +254,7 @@ def feature_groups(
     direction: str,
     depth: int,
     as_of: str | None,
+    scope: str,
     url: str,
     api_key: str | None,
     as_json: bool,
@@ -243,6 +268,7 @@ def feature_groups(
         direction=direction,
         depth=depth,
         asOf=as_of,
+        scope=scope,
     )
     columns = [
         ("DIR", "direction"),
@@ -257,19 +283,29 @@ def feature_groups(
 
 @click.command()
 @click.argument("node")
+@_SCOPE
 @_walk_options
 @_server_options
 def models(
-    node: str, depth: int, as_of: str | None, url: str, api_key: str | None, as_json: bool
+    node: str,
+    depth: int,
+    as_of: str | None,
+    scope: str,
+    url: str,
+    api_key: str | None,
+    as_json: bool,
 ) -> None:
     """Models (with versions) downstream of NODE and the endpoints serving them."""
-    body = _ask(url, api_key, "/api/v1/ml/models", nodeId=node, depth=depth, asOf=as_of)
+    body = _ask(
+        url, api_key, "/api/v1/ml/models", nodeId=node, depth=depth, asOf=as_of, scope=scope
+    )
     columns = [
         ("MODEL", "model_name"),
         ("VERSION", "current_version"),
         ("ALL VERSIONS", "versions"),
         ("ENDPOINTS", "endpoints"),
         ("TRAINED BY RUN", "run_id"),
+        ("UNTIL", "until"),
         ("PATH", "path"),
     ]
     _emit(body, as_json, columns, "no models downstream")
@@ -299,6 +335,7 @@ def model_lineage(
 @click.command()
 @click.argument("node")
 @click.option("--kinds", default=None, help="Only these kinds, e.g. model,endpoint.")
+@_SCOPE
 @_walk_options
 @_page_options
 @_server_options
@@ -307,6 +344,7 @@ def impact(
     kinds: str | None,
     depth: int,
     as_of: str | None,
+    scope: str,
     limit: int,
     offset: int,
     url: str,
@@ -322,6 +360,7 @@ def impact(
         kinds=kinds,
         depth=depth,
         asOf=as_of,
+        scope=scope,
         limit=limit,
         offset=offset,
     )
@@ -333,19 +372,70 @@ def impact(
         ("LAST RUN", "last_run_id"),
         ("STATE", "last_run_state"),
         ("AT", "last_run_at"),
+        ("UNTIL", "until"),
     ]
     _emit(body, as_json, columns, "nothing downstream", offset=offset)
 
 
 @click.command()
-@click.argument("tag", default="pii")
 @click.option(
-    "--scope",
-    type=click.Choice(["graph", "versions"]),
-    default="graph",
+    "--status",
+    type=click.Choice(["failed", "warning"]),
+    default="failed",
     show_default=True,
-    help="graph: today's graph (or --as-of); versions: every model version ever built.",
+    help="failed: failing checks; warning: failing or warning checks.",
 )
+@_SCOPE
+@click.option("--kinds", default=None, help="Default: model,endpoint.")
+@click.option("--depth", default=50, show_default=True, help="Hops to walk.")
+@click.option("--as-of", default=None, help="Answer on the graph as it stood then (ISO 8601).")
+@_page_options
+@_server_options
+def quality(
+    status: str,
+    scope: str,
+    kinds: str | None,
+    depth: int,
+    as_of: str | None,
+    limit: int,
+    offset: int,
+    url: str,
+    api_key: str | None,
+    as_json: bool,
+) -> None:
+    """Models and endpoints downstream of datasets whose latest quality checks fail."""
+    body = _ask(
+        url,
+        api_key,
+        "/api/v1/ml/governance/quality",
+        status=status,
+        scope=scope,
+        kinds=kinds,
+        depth=depth,
+        asOf=as_of,
+        limit=limit,
+        offset=offset,
+    )
+    for row in body["rows"]:
+        row["failing"] = [
+            f"{a['assertion']}({a['column']})" if a["column"] else a["assertion"]
+            for a in row["failing_assertions"]
+        ]
+    columns = [
+        ("KIND", "kind"),
+        ("NODE", "node_id"),
+        ("CHECKED", "checked_node_id"),
+        ("STATUS", "status"),
+        ("FAILING", "failing"),
+        ("DEPTH", "depth"),
+        ("PATH", "path"),
+    ]
+    _emit(body, as_json, columns, f"no model or endpoint consumes {status} data", offset=offset)
+
+
+@click.command()
+@click.argument("tag", default="pii")
+@_SCOPE
 @click.option("--kinds", default=None, help="Default: model,endpoint.")
 @click.option("--depth", default=50, show_default=True, help="Hops to walk.")
 @click.option("--as-of", default=None, help="Answer on the graph as it stood then (ISO 8601).")

@@ -29,8 +29,8 @@ PAGE_SIZE = 10_000  # rows per request when a method gathers every page of a pag
 class LineageClientError(Exception):
     """The collector refused or failed a request (``status`` 0: it could not be reached).
 
-    Its text carries the server's details, located: ``400: invalid request parameters (asOf:
-    Input should be a valid datetime …)``."""
+    Its text carries the server's details, located: ``400: invalid request parameters
+    (query/asOf: Value error, not an ISO 8601 date-time)``."""
 
     def __init__(self, status: int, message: str, details: list[dict[str, Any]] | None = None):
         self.status = status
@@ -113,6 +113,7 @@ class LineageClient:
         depth: int = 20,
         kinds: list[str] | None = None,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         max_nodes: int | None = None,
         as_frame: bool | None = None,
     ) -> Any:
@@ -125,6 +126,7 @@ class LineageClient:
             depth=depth,
             kinds=kinds,
             asOf=as_of,
+            scope=scope,
             maxNodes=max_nodes,
         )
 
@@ -134,10 +136,13 @@ class LineageClient:
         *,
         depth: int = 20,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         as_frame: bool | None = None,
     ) -> Any:
         """Which raw data sources is this feature group (or model, or any node) built from?"""
-        return self._rows("/api/v1/ml/sources", as_frame, nodeId=node_id, depth=depth, asOf=as_of)
+        return self._rows(
+            "/api/v1/ml/sources", as_frame, nodeId=node_id, depth=depth, asOf=as_of, scope=scope
+        )
 
     def get_feature_groups_from_source(
         self,
@@ -145,6 +150,7 @@ class LineageClient:
         *,
         depth: int = 20,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         as_frame: bool | None = None,
     ) -> Any:
         """Which feature groups are built from this data source (downstream)?"""
@@ -155,6 +161,7 @@ class LineageClient:
             direction="downstream",
             depth=depth,
             asOf=as_of,
+            scope=scope,
         )
 
     def get_feature_groups_from_model(
@@ -163,6 +170,7 @@ class LineageClient:
         *,
         depth: int = 20,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         as_frame: bool | None = None,
     ) -> Any:
         """Which feature groups does this model depend on (upstream, at any depth)?
@@ -176,6 +184,7 @@ class LineageClient:
             direction="upstream",
             depth=depth,
             asOf=as_of,
+            scope=scope,
         )
 
     def get_models_using(
@@ -184,10 +193,13 @@ class LineageClient:
         *,
         depth: int = 20,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         as_frame: bool | None = None,
     ) -> Any:
         """Which models (with versions, and the endpoints serving them) use this node?"""
-        return self._rows("/api/v1/ml/models", as_frame, nodeId=node_id, depth=depth, asOf=as_of)
+        return self._rows(
+            "/api/v1/ml/models", as_frame, nodeId=node_id, depth=depth, asOf=as_of, scope=scope
+        )
 
     def get_model_lineage(
         self,
@@ -209,6 +221,7 @@ class LineageClient:
         depth: int = 20,
         kinds: list[str] | None = None,
         as_of: datetime | str | None = None,
+        scope: Literal["current", "versions"] = "current",
         as_frame: bool | None = None,
         page_size: int = PAGE_SIZE,
     ) -> Any:
@@ -223,13 +236,14 @@ class LineageClient:
             depth=depth,
             kinds=kinds,
             asOf=as_of,
+            scope=scope,
         )
 
     def get_models_with_tag(
         self,
         tag: str = "pii",
         *,
-        scope: Literal["graph", "versions"] = "graph",
+        scope: Literal["current", "graph", "versions"] = "current",
         kinds: list[str] | None = None,
         depth: int = 50,
         as_of: datetime | str | None = None,
@@ -238,7 +252,8 @@ class LineageClient:
     ) -> Any:
         """Which models and endpoints have data tagged ``tag`` (e.g. ``pii``) upstream?
 
-        ``scope="versions"`` asks about every model version ever built, not today's graph.
+        ``scope="versions"`` asks about every model version ever built, not today's graph
+        (``"current"``; ``"graph"`` is its old name).
         Every row, fetched page by page (``page_size`` rows per request).
         """
         return self._rows(
@@ -246,6 +261,34 @@ class LineageClient:
             as_frame,
             page_size=page_size,
             tag=tag,
+            scope=scope,
+            kinds=kinds,
+            depth=depth,
+            asOf=as_of,
+        )
+
+    def get_models_with_failing_checks(
+        self,
+        status: Literal["failed", "warning"] = "failed",
+        *,
+        scope: Literal["current", "versions"] = "current",
+        kinds: list[str] | None = None,
+        depth: int = 50,
+        as_of: datetime | str | None = None,
+        as_frame: bool | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Any:
+        """Which models and endpoints consume data whose latest quality checks fail?
+
+        One row per (model or endpoint, checked dataset upstream) with ``failing_assertions``
+        and a ``path``; ``status="warning"`` also reports checks that only warn. ``scope`` as in
+        ``get_models_with_tag``. Every row, fetched page by page.
+        """
+        return self._rows(
+            "/api/v1/ml/governance/quality",
+            as_frame,
+            page_size=page_size,
+            status=status,
             scope=scope,
             kinds=kinds,
             depth=depth,

@@ -68,6 +68,11 @@ def field_node_id(namespace: str, dataset: str, field: str) -> str:
     return f"datasetField:{namespace}:{dataset}:{field}"
 
 
+def normalise_run_id(run_id: str) -> str:
+    """Run ids compare case-insensitively when they are UUIDs; anything else is kept as sent."""
+    return run_id.lower() if len(run_id) == 36 and run_id.count("-") == 4 else run_id
+
+
 def run_node_id(run_uuid: str) -> str:
     return f"run:{run_uuid}"
 

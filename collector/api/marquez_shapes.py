@@ -10,6 +10,7 @@ and the code version it ran (``sourceCodeLocation.version``), since jobs are not
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -68,6 +69,23 @@ def dataset(record: DatasetRecord) -> m.Dataset:
         facets=facets,
         deleted=False,
         columnLineage=column_lineage(facets),
+        quality=_quality(record),
+    )
+
+
+def _quality(record: DatasetRecord) -> m.DatasetQuality | None:
+    checks, profile = record.checks, record.profile
+    if checks is None and profile is None:
+        return None
+    assertions = [m.QualityAssertion(**asdict(a)) for a in checks.assertions] if checks else []
+    return m.DatasetQuality(
+        status=checks.status if checks else None,
+        assertions=assertions,
+        checkedAt=checks.evidence.event_time if checks else None,
+        checkedByRunId=checks.evidence.run_uuid if checks else None,
+        placement=checks.evidence.placement if checks else None,
+        profile=profile.metrics if profile else None,
+        profiledAt=profile.evidence.event_time if profile else None,
     )
 
 

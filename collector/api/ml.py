@@ -23,6 +23,7 @@ from mllineage.collector.queries import (
     ml_governance,
     ml_impact,
     ml_model,
+    ml_quality,
 )
 from mllineage.collector.schemas.lineage import Answer, PagedAnswer
 from mllineage.collector.schemas.ml import (
@@ -33,6 +34,7 @@ from mllineage.collector.schemas.ml import (
     ImpactRow,
     LineageRow,
     ModelRow,
+    QualityRow,
     SourceRow,
     TaggedRow,
 )
@@ -137,15 +139,32 @@ def governance_tagged(
     tag: Annotated[
         str, Query(min_length=1, description="Tag key (any non-negative value) or key:value")
     ] = "pii",
-    scope: Annotated[
-        ml_governance.Scope,
-        Query(description="graph: the current (or asOf) graph; versions: every model version"),
-    ] = "graph",
 ) -> Response:
     """Every model/endpoint with a dataset or column carrying ``tag`` upstream (a set query),
     one page of rows at a time (``limit``/``offset``; ``total_count`` counts them all)."""
     with read_connection(request) as conn:
-        answer = ml_governance.tagged(conn, tag=tag, options=options, scope=scope, page=page)
+        answer = ml_governance.tagged(
+            conn, tag=tag, options=options, scope=options.scope, page=page
+        )
+    return answer_response(answer)
+
+
+@router.get("/governance/quality", response_model=PagedAnswer[QualityRow])
+def governance_quality(
+    request: Request,
+    options: TraversalOptions,
+    page: PageParams,
+    status: Annotated[
+        ml_quality.Wanted,
+        Query(description="failed: failing checks; warning: failing or warning checks"),
+    ] = "failed",
+) -> Response:
+    """Every model/endpoint downstream of a dataset whose latest data-quality checks fail, with
+    the failing assertions and a path (a set query, paged like ``governance/tagged``)."""
+    with read_connection(request) as conn:
+        answer = ml_quality.quality(
+            conn, status=status, options=options, scope=options.scope, page=page
+        )
     return answer_response(answer)
 
 

@@ -19,7 +19,7 @@ from mllineage.collector.db.failures import is_unavailable, unavailable
 from mllineage.collector.queries.dialect import read_dialect
 from mllineage.collector.queries.graph.walk import DEFAULT_MAX_NODES
 from mllineage.collector.queries.graph_view import DEFAULT_PAGE_LIMIT, PageRequest
-from mllineage.collector.queries.ml_common import KINDS, Options, parse_kinds
+from mllineage.collector.queries.ml_common import KINDS, Edges, Options, Scope, parse_kinds
 from mllineage.collector.schemas.lineage import Answer
 
 MAX_DEPTH = 1_000
@@ -119,8 +119,32 @@ def traversal_options(
     max_nodes: Annotated[
         int, Query(alias="maxNodes", ge=1, le=MAX_NODES, description="Node cap (sets truncated).")
     ] = DEFAULT_MAX_NODES,
+    scope: Annotated[
+        Scope,
+        Query(
+            description="current: the graph as it stands (each job's latest completed run), or "
+            "as of asOf; versions: every version of the start and everything ever built from it "
+            "(every model version, every endpoint deployment), each row naming its version "
+            "('graph' = current)"
+        ),
+    ] = "current",
+    edges: Annotated[
+        Edges,
+        Query(
+            description="all: declared edges and edges inferred from orchestration (Airflow task "
+            "dependencies, parent runs), marked inferred with their evidence; declared: only "
+            "what producers declared"
+        ),
+    ] = "all",
 ) -> Options:
-    return Options(depth=depth, as_of=utc(as_of), max_nodes=max_nodes, kinds=parse_kinds(kinds))
+    return Options(
+        depth=depth,
+        as_of=utc(as_of),
+        max_nodes=max_nodes,
+        kinds=parse_kinds(kinds),
+        scope=scope,
+        edges=edges,
+    )
 
 
 TraversalOptions = Annotated[Options, Depends(traversal_options)]

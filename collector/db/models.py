@@ -362,3 +362,33 @@ class ForwardParked(Base):
     attempts: Mapped[int]
     error: Mapped[str] = mapped_column(Text)
     parked_at: Mapped[datetime]
+
+
+#: ``InferredIO.rule`` values: how an edge was inferred.
+TASK_DEPENDENCY = "airflow_task_dependency"
+PARENT = "parent"
+
+
+class InferredIO(Base):
+    """An edge no producer declared, inferred from orchestration (``direction`` 'in' or 'out').
+
+    ``run_uuid`` (of job ``job_id``) read ('in') or wrote ('out') ``dataset_id`` by inference:
+    ``via_run_uuid`` is the run whose I/O the edge comes from (a sibling task, or the parent run),
+    ``dag_run_uuid`` the DAG run the task hangs under, ``rule`` how it was inferred (``airflow_task_dependency`` or ``parent``).
+    Derived from the projection by ``ingest/inferred.py``; never written by the fold.
+    """
+
+    __tablename__ = "inferred_io"
+
+    run_uuid: Mapped[str] = mapped_column(ForeignKey("runs.uuid"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(3), primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
+    via_run_uuid: Mapped[str] = mapped_column(String(255), primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"))
+    dag_run_uuid: Mapped[str | None] = mapped_column(String(255))
+    rule: Mapped[str] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_inferred_io_dataset", "dataset_id", "direction"),
+        Index("ix_inferred_io_job", "job_id", "direction"),
+    )

@@ -30,6 +30,7 @@ from mllineage.collector.schemas.openlineage import (
     OutputDataset,
     RunEvent,
 )
+from mllineage.schemas.node_ids import normalise_run_id
 
 TERMINAL_STATES = frozenset({"COMPLETE", "FAIL", "ABORT"})
 STATE_TYPES = TERMINAL_STATES | {"START", "RUNNING"}
@@ -289,11 +290,6 @@ def column_lineage_inputs(facet: dict[str, Any]) -> list[tuple[str, str, str, st
                 )
             )
     return rows
-
-
-def normalise_run_id(run_id: str) -> str:
-    """Run ids compare case-insensitively when they are UUIDs; anything else is kept as sent."""
-    return run_id.lower() if len(run_id) == 36 and run_id.count("-") == 4 else run_id
 
 
 KIND_FACETS = frozenset(

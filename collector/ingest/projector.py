@@ -209,7 +209,11 @@ class Projector:
             self._thread.start()
 
     def stop(self) -> None:
-        """Project what is pending (unless paused), then end the thread."""
+        """Project what is pending (unless paused), then end the thread.
+
+        If the database fails while stopping, the thread ends at once: pending events stay in
+        the durable backlog and the next projector to start takes them.
+        """
         self._stop = True
         self._wake.set()
         if self._thread is not None:
@@ -270,11 +274,16 @@ class Projector:
             try:
                 outcome = self.run_once()
             except DBAPIError as exc:
+                if self._stop:  # the backlog is durable: the next start projects it
+                    log.warning("projector: %s; stopping with events pending", reason(exc))
+                    return
                 log.warning("projector: %s; retrying", reason(exc))
                 time.sleep(min(1.0, self.idle_seconds * 10))
                 continue
             except Exception:
                 log.exception("projector step failed; retrying")
+                if self._stop:
+                    return
                 time.sleep(min(1.0, self.idle_seconds * 10))
                 continue
             if outcome.projected or outcome.failed:

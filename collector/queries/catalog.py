@@ -27,7 +27,7 @@ from mllineage.collector.db.tables import (
     versions_t,
 )
 from mllineage.collector.errors import NotFound
-from mllineage.collector.queries import details, job_runs, namespace_times
+from mllineage.collector.queries import details, job_runs, namespace_times, quality
 from mllineage.collector.queries.details import (
     DatasetInfo,
     Facets,
@@ -38,6 +38,7 @@ from mllineage.collector.queries.details import (
 from mllineage.collector.queries.graph.lookups import read_versions, written_versions
 from mllineage.collector.queries.graph.walk import Node
 from mllineage.collector.queries.membership import fetch_in
+from mllineage.collector.queries.quality import Checks, Profile
 from mllineage.collector.queries.resolve import (
     resolve_dataset,
     resolve_job,
@@ -76,6 +77,8 @@ class DatasetRecord:
     tags: list[Tag]
     current_version: str | None
     last_modified_at: datetime | None
+    checks: Checks | None = None
+    profile: Profile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +178,8 @@ def dataset_records(conn: Connection, infos: Sequence[DatasetInfo]) -> list[Data
     facets = details.dataset_facets(conn, ids)
     tags = _tags(conn, ids)
     latest = _latest_versions(conn, ids)
+    checks = quality.latest_checks(conn, ids)
+    profiles = quality.latest_profiles(conn, ids)
     return [
         DatasetRecord(
             info=info,
@@ -182,6 +187,8 @@ def dataset_records(conn: Connection, infos: Sequence[DatasetInfo]) -> list[Data
             tags=tags.get(info.id, []),
             current_version=latest[info.id][0] if info.id in latest else None,
             last_modified_at=latest[info.id][1] if info.id in latest else None,
+            checks=checks.get(info.id),
+            profile=profiles.get(info.id),
         )
         for info in infos
     ]

@@ -30,20 +30,32 @@ from mllineage.collector.queries.graph.walk import (
     walk,
 )
 from mllineage.collector.queries.graph_view import Labels
+from mllineage.collector.queries.inferred_graph import inferred_current_graph
 from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
 
 Directions = Literal["upstream", "downstream", "both"]
+#: ``current``: the graph as it stands (each job's latest completed run), or as of ``asOf``;
+#: ``versions``: the version-pinned history from every version of the start (every model version
+#: ever built, every endpoint deployment that ever served one). ``graph`` is ``current``'s old
+#: name (``governance/tagged``).
+Scope = Literal["current", "graph", "versions"]
+#: ``all``: declared edges plus those inferred from orchestration (marked in answers);
+#: ``declared``: only what producers declared.
+Edges = Literal["declared", "all"]
 KINDS = ("dataset", "entity", "feature_group", "model", "endpoint", "job")
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """Common traversal parameters: hop ``depth``, ``as_of`` time, node cap, ``kinds`` filter."""
+    """Common traversal parameters: hop ``depth``, ``as_of`` time, node cap, ``kinds`` filter,
+    ``scope`` (today's graph or every version), ``edges`` (declared only, or also inferred)."""
 
     depth: int = 20
     as_of: datetime | None = None
     max_nodes: int = DEFAULT_MAX_NODES
     kinds: frozenset[str] | None = None
+    scope: Scope = "current"
+    edges: Edges = "all"
 
     def keeps(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -51,8 +63,12 @@ class Options:
 
 @dataclass(frozen=True, slots=True)
 class Start:
+    """Where the walks begin: ``node``, plus ``others`` that stand for it (with
+    ``scope=versions``, a dataset's older versions; ``node`` is its newest)."""
+
     node: Node
     graph: Graph
+    others: tuple[Node, ...] = ()
 
     @property
     def pinned(self) -> bool:
@@ -71,17 +87,29 @@ def parse_kinds(text: str | None) -> frozenset[str] | None:
 
 
 def graph_for(conn: Connection, options: Options) -> Graph:
+    """The as-of graph at ``asOf``, else the current graph (with the inferred edges unless
+    ``edges=declared``)."""
+    if options.as_of is None and options.edges == "all":
+        return inferred_current_graph(conn)
     return dataset_graph(conn, options.as_of)
 
 
 def start_of(conn: Connection, node_id: str, options: Options) -> Start:
-    """The start node and graph for ``node_id`` (a field starts at its dataset)."""
+    """The start node and graph for ``node_id`` (a field starts at its dataset). With
+    ``scope=versions`` a dataset starts from every version it had (by ``asOf`` if given) on the
+    version graph; a dataset without versions is a node of its own there."""
     ref = resolve_node(conn, node_id)
     if isinstance(ref, FieldRef):
         ref = ref.dataset
     if isinstance(ref, DatasetRef):
         if ref.version_id is not None:
             return Start(version(ref.version_id), VersionGraph())
+        if options.scope == "versions":
+            known = details.dataset_versions(conn, [ref.id], as_of=options.as_of).get(ref.id, [])
+            if not known:
+                return Start(dataset(ref.id), VersionGraph())
+            nodes = [version(v.id) for v in known]
+            return Start(nodes[0], VersionGraph(), tuple(nodes[1:]))
         return Start(dataset(ref.id), graph_for(conn, options))
     if isinstance(ref, JobRef):
         return Start(job(ref.id), graph_for(conn, options))
@@ -102,7 +130,7 @@ def walks(
         walk(
             start.graph,
             conn,
-            [start.node],
+            [start.node, *start.others],
             d,
             depth=options.depth,
             max_nodes=options.max_nodes,

@@ -6,12 +6,17 @@ evidence (``path``: node ids in data-flow order from source to consumer; ``run_i
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import Connection
 
 from mllineage.collector.queries import details
 from mllineage.collector.queries.graph.lookups import read_versions
 from mllineage.collector.queries.graph.walk import Node, Walk
 from mllineage.collector.queries.graph_view import Labels, walks_graph
+from mllineage.collector.queries.history import until_of
+from mllineage.collector.queries.inferred_graph import marked
 from mllineage.collector.queries.ml_common import (
     Directions,
     Options,
@@ -62,7 +67,8 @@ def lineage(
                 path=labels.walk_path(one, node),
             )
         )
-    return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+    answer_graph = marked(conn, walks_graph(labels, walked), labels, start.graph, rows)
+    return Answer(rows, answer_graph, any(w.truncated for w in walked))
 
 
 def sources(conn: Connection, *, node_id: str, options: Options) -> Answer[SourceRow]:
@@ -73,6 +79,7 @@ def sources(conn: Connection, *, node_id: str, options: Options) -> Answer[Sourc
     [up] = walks(conn, start, "upstream", options, probe_ends=True)
     labels = Labels(conn, up.depth)
     producers: dict[Node, list[Node]] = {}
+    nodes: list[Node] = []
     for edge in up.edges:
         producers.setdefault(edge.destination, []).append(edge.origin)
     rows = []
@@ -94,7 +101,10 @@ def sources(conn: Connection, *, node_id: str, options: Options) -> Answer[Sourc
                     path=labels.walk_path(up, node),
                 )
             )
-    return Answer(rows, walks_graph(labels, [up]), up.truncated)
+            nodes.append(node)
+    _set_until(conn, rows, nodes)
+    answer_graph = marked(conn, walks_graph(labels, [up]), labels, start.graph, rows)
+    return Answer(rows, answer_graph, up.truncated)
 
 
 def feature_groups(
@@ -142,7 +152,16 @@ def feature_groups(
                 path=labels.walk_path(one, node),
             )
         )
-    return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+    _set_until(conn, rows, [node for node, _ in found])
+    answer_graph = marked(conn, walks_graph(labels, walked), labels, start.graph, rows)
+    return Answer(rows, answer_graph, any(w.truncated for w in walked))
+
+
+def _set_until(conn: Connection, rows: Sequence[Any], nodes: Sequence[Node]) -> None:
+    """Fill each row's ``until`` (when its version, if it is one, was superseded)."""
+    ends = until_of(conn, nodes)
+    for row, node in zip(rows, nodes, strict=True):
+        row.until = ends.get(node)
 
 
 def _feature_store(facets: details.Facets) -> str | None:
@@ -204,7 +223,9 @@ def models(
                 path=labels.walk_path(one, node),
             )
         )
-    return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+    _set_until(conn, rows, [node for node, _ in found])
+    answer_graph = marked(conn, walks_graph(labels, walked), labels, start.graph, rows)
+    return Answer(rows, answer_graph, any(w.truncated for w in walked))
 
 
 def _producing_versions(
@@ -256,6 +277,7 @@ def _endpoints(
     read = _read_versions(conn, {r for pairs in served.values() for _, r in pairs if r})
     endpoint_ids = {labels.dataset_of(e).id for pairs in served.values() for e, _ in pairs}  # type: ignore[union-attr]
     facets = details.dataset_facets(conn, endpoint_ids, ["mllineage_endpoint"])
+    ends = until_of(conn, {target for pairs in served.values() for target, _ in pairs})
     result: dict[Node, list[EndpointRef]] = {}
     for model, pairs in served.items():
         model_info = labels.dataset_of(model)
@@ -273,6 +295,7 @@ def _endpoints(
                     name=str(facet.get("name") or view.name),
                     model_version=str(model_version) if model_version is not None else None,
                     status=str(facet["status"]) if facet.get("status") is not None else None,
+                    until=ends.get(target),
                 )
             )
         unique = {(r.node_id, r.model_version): r for r in refs}

@@ -6,7 +6,8 @@ once (``graph.propagate``), level by level, remembering which tagged dataset rea
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
@@ -23,11 +24,11 @@ from mllineage.collector.queries.graph_view import (
     graph_of,
     of_kinds,
 )
-from mllineage.collector.queries.ml_common import Options, graph_for
-from mllineage.collector.schemas.lineage import PagedAnswer
+from mllineage.collector.queries.inferred_graph import inferred_steps, mark, passes_inferred
+from mllineage.collector.queries.ml_common import Options, Scope, graph_for
+from mllineage.collector.schemas.lineage import GraphView, PagedAnswer
 from mllineage.collector.schemas.ml import TaggedRow
 
-Scope = Literal["graph", "versions"]
 DEFAULT_KINDS = frozenset({"model", "endpoint"})
 #: ``tag=pii`` matches any value of the key except these (``pii: false`` is not PII).
 NEGATIVE_VALUES = frozenset({"false", "no", "0", "none", "n"})
@@ -38,7 +39,7 @@ def tagged(
     *,
     tag: str,
     options: Options,
-    scope: Scope = "graph",
+    scope: Scope = "current",
     page: PageRequest = FIRST_PAGE,
 ) -> PagedAnswer[TaggedRow]:
     """One row per (model or endpoint, tagged dataset upstream of it) with one shortest path.
@@ -50,7 +51,7 @@ def tagged(
 
     ``tag`` is ``key`` (any value but a negative one) or ``key:value``. ``tagged_fields`` lists the
     tagged columns of the tagged dataset ('' stands for a dataset-level tag). ``kinds`` defaults
-    to models and endpoints. ``scope`` "graph" walks the current graph (or the graph as of
+    to models and endpoints. ``scope`` "current" walks the current graph (or the graph as of
     ``asOf``); "versions" walks the version-pinned history instead, so every model *version*
     (and every endpoint deployment) ever built on tagged data is reported, even when the job that
     built it reads other data today.
@@ -68,20 +69,83 @@ def tagged(
         fields, values = found.setdefault(dataset(dataset_id), (set(), set()))
         fields.add(field)
         values.add(tag_value)
+    reached = reached_downstream(conn, found, options=options, scope=scope, page=page)
+    tagging: dict[Node, tuple[set[str], set[str]]] = {}
+    for origin, members in reached.members.items():
+        fields, values = tagging.setdefault(origin, (set(), set()))
+        for member in members:
+            fields.update(found[member][0])
+            values.update(found[member][1])
+    node_id = reached.labels.node_id
+    steps = inferred_steps(reached.graph)
+    rows: list[TaggedRow] = []
+    for (node, hops, origin), path in zip(reached.rows, reached.paths, strict=True):
+        view = reached.labels.view(node)
+        tagged_fields, tag_values = tagging[origin]
+        rows.append(
+            TaggedRow(
+                node_id=node_id(node),
+                namespace=view.namespace,
+                name=view.name,
+                kind=view.kind,
+                tag_key=key,
+                tag_values=sorted(tag_values),
+                tagged_node_id=node_id(origin),
+                tagged_fields=sorted(tagged_fields),
+                depth=hops,
+                path=path,
+                inferred=passes_inferred(path, steps),
+            )
+        )
+    return PagedAnswer(rows, reached.graph, reached.truncated, reached.total)
+
+
+@dataclass
+class Reached:
+    """One page of (consumer, hops, origin) rows found downstream of a set of datasets."""
+
+    rows: list[tuple[Node, int, Node]]
+    paths: list[list[str]]  # node ids, origin ... consumer, one per row
+    labels: Labels
+    graph: GraphView
+    truncated: bool
+    total: int  # rows on every page
+    #: canonical origin (symlinks resolved) -> the starting datasets it stands for
+    members: dict[Node, list[Node]]
+
+
+def reached_downstream(
+    conn: Connection,
+    starts: Iterable[Node],
+    *,
+    options: Options,
+    scope: Scope,
+    page: PageRequest,
+) -> Reached:
+    """Every node of ``options.kinds`` (default: models and endpoints) downstream of any of the
+    datasets ``starts``, with one shortest path per (node, origin) row: the set query behind
+    ``tagged`` and ``quality``.
+
+    Rows are ordered by node id, hop distance, then origin id; ``page`` picks the rows returned
+    (``total`` counts them all) and only those rows' paths are computed and labelled, so a page
+    costs the propagation plus work proportional to the page. The graph holds the page's paths.
+    ``scope`` "current" walks the current graph (or the graph as of ``asOf``); "versions" walks the
+    version-pinned history from every version of the starting datasets instead, so every model
+    *version* (and every endpoint deployment) ever built on them is reported.
+    """
+    found = list(starts)
     graph = VersionGraph() if scope == "versions" else graph_for(conn, options)
-    canon = graph.canonical(conn, list(found))
-    origins: dict[Node, tuple[set[str], set[str]]] = {}
-    for node, (fields, values) in found.items():
-        merged = origins.setdefault(canon.get(node, node), (set(), set()))
-        merged[0].update(fields)
-        merged[1].update(values)
-    starts: dict[Node, Node] = {origin: origin for origin in origins}
+    canon = graph.canonical(conn, found)
+    members: dict[Node, list[Node]] = {}
+    for node in found:
+        members.setdefault(canon.get(node, node), []).append(node)
+    origins: dict[Node, Node] = {origin: origin for origin in members}
     if scope == "versions":
-        starts.update(_all_versions(conn, list(origins)))
+        origins.update(_all_versions(conn, list(members)))
     spread = propagate(
         graph,
         conn,
-        starts,
+        origins,
         "downstream",
         depth=options.depth,
         max_pairs=options.max_nodes * 20,
@@ -97,27 +161,18 @@ def tagged(
     steps = {step for path in paths for step in path}
     labels.add(conn, steps)
     shown = {step: node_id(step) for step in steps}
-    tagging = {origin: origins[origin] for _, _, origin in chosen}
-    rows: list[TaggedRow] = []
-    for (node, hops, origin), path in zip(chosen, paths, strict=True):
-        view = labels.view(node)
-        tagged_fields, tag_values = tagging[origin]
-        rows.append(
-            TaggedRow(
-                node_id=node_id(node),
-                namespace=view.namespace,
-                name=view.name,
-                kind=view.kind,
-                tag_key=key,
-                tag_values=sorted(tag_values),
-                tagged_node_id=node_id(origin),
-                tagged_fields=sorted(tagged_fields),
-                depth=hops,
-                path=[shown[step] for step in path],
-            )
-        )
     edges = {Edge(a, b, _run_of(a, b)) for a, b in spread.steps()}
-    return PagedAnswer(rows, graph_of(labels, shown, edges), spread.truncated, sum(counts))
+    view = graph_of(labels, shown, edges)
+    mark(conn, view, labels, graph)
+    return Reached(
+        rows=chosen,
+        paths=[[shown[step] for step in path] for path in paths],
+        labels=labels,
+        graph=view,
+        truncated=spread.truncated,
+        total=sum(counts),
+        members=members,
+    )
 
 
 def _page_rows(

@@ -6,9 +6,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from mllineage.collector.queries import details
+from mllineage.collector.queries import details, quality
 from mllineage.collector.queries.graph.walk import Node, Walk
 from mllineage.collector.queries.graph_view import FIRST_PAGE, Labels, PageRequest, graph_of
+from mllineage.collector.queries.history import until_of
+from mllineage.collector.queries.inferred_graph import marked
 from mllineage.collector.queries.ml_common import (
     KINDS,
     Options,
@@ -19,7 +21,7 @@ from mllineage.collector.queries.ml_common import (
     walks,
 )
 from mllineage.collector.schemas.lineage import PagedAnswer
-from mllineage.collector.schemas.ml import ImpactRow
+from mllineage.collector.schemas.ml import ImpactRow, PathQuality
 
 
 def impact(
@@ -33,6 +35,8 @@ def impact(
     ``page`` picks the rows returned (``total_count`` counts them all); owners, last runs and
     paths are loaded for those rows only. The graph is the walk's nodes and edges restricted to
     the start, the page's rows and their paths (the whole walk when one page holds every row).
+    ``quality`` lists the latest quality status of every checked dataset on the row's path
+    (the start and the row's node included), in path order.
     """
     start = start_of(conn, node_id, options)
     walked = walks(conn, start, "downstream", options)
@@ -50,11 +54,15 @@ def impact(
     detail = Labels(conn, [n for n, _ in chosen], owners=True)
     owners = _owners(detail, [n for n, _ in chosen])
     last_runs = _last_runs(conn, job_runs(conn, start, labels), walked, [n for n, _ in chosen])
+    paths = {node: one.path(node) for node, one in chosen}
+    statuses = _statuses(conn, labels, {step for path in paths.values() for step in path})
+    ends = until_of(conn, paths)
     rows = []
     shown: set[Node] = {start.node}
     for node, one in chosen:
         view = labels.view(node)
         last = last_runs.get(node)
+        passed = [step for step in paths[node] if step in statuses]
         rows.append(
             ImpactRow(
                 view.id,
@@ -69,11 +77,13 @@ def impact(
                 last.state if last else None,
                 last.at if last else None,
                 labels.walk_path(one, node),
+                [PathQuality(labels.node_id(step), statuses[step]) for step in passed],
+                ends.get(node),
             )
         )
-        shown.update(one.path(node))
+        shown.update(paths[node])
     edges = {edge for one in walked for edge in one.edges}
-    graph = graph_of(labels, shown, edges)
+    graph = marked(conn, graph_of(labels, shown, edges), labels, start.graph, rows)
     return PagedAnswer(rows, graph, any(w.truncated for w in walked), len(found))
 
 
@@ -82,6 +92,13 @@ _KIND_ORDER = {kind: index for index, kind in enumerate(KINDS)}
 
 def _kind(labels: Labels, node: Node) -> str:
     return "job" if node.type in ("job", "run") else labels.kind(node)
+
+
+def _statuses(conn: Connection, labels: Labels, nodes: set[Node]) -> dict[Node, str]:
+    """The latest quality status of each dataset (or version's dataset) among ``nodes``."""
+    datasets = {node: found.id for node in nodes if (found := labels.dataset_of(node))}
+    checks = quality.latest_checks(conn, set(datasets.values()))
+    return {node: checks[id_].status for node, id_ in datasets.items() if id_ in checks}
 
 
 def _owners(labels: Labels, nodes: list[Node]) -> dict[Node, list[str]]:

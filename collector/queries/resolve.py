@@ -22,8 +22,7 @@ from mllineage.collector.db.tables import (
     versions_t,
 )
 from mllineage.collector.errors import BadRequest, NotFound
-from mllineage.collector.ingest.fold import normalise_run_id
-from mllineage.schemas.node_ids import InvalidNodeId, NodeRef, node_id_readings
+from mllineage.schemas.node_ids import InvalidNodeId, NodeRef, node_id_readings, normalise_run_id
 
 
 @dataclass(frozen=True, slots=True)

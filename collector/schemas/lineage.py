@@ -29,11 +29,18 @@ class NodeView:
 
 @dataclass
 class EdgeView:
-    """Data flows from ``origin`` to ``destination``; ``run_id`` is the run that showed the edge."""
+    """Data flows from ``origin`` to ``destination``; ``run_id`` is the run that showed the edge;
+    ``inferred`` edges no producer declared: they were inferred from orchestration."""
 
     origin: str
     destination: str
     run_id: str | None = None
+    inferred: Annotated[
+        bool, Field(description="not declared by a producer: inferred from orchestration")
+    ] = False
+    evidence: Annotated[
+        str | None, Field(description="what an inferred edge was inferred from")
+    ] = None
 
 
 @dataclass(frozen=True)

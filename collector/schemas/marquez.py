@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
+from pydantic import Field as PydanticField
 
 
 class DatasetId(BaseModel):
@@ -99,6 +100,28 @@ class ColumnLineage(BaseModel):
     transformationType: str | None
 
 
+class QualityAssertion(BaseModel):
+    assertion: str
+    status: str = PydanticField(description="passed, failed, or warning (failed, severity warn)")
+    column: str | None
+    severity: str | None
+    name: str | None
+    expected: str | None
+    actual: str | None
+
+
+class DatasetQuality(BaseModel):
+    """Ours, not Marquez's: the dataset's latest data-quality checks and profile."""
+
+    status: str | None = PydanticField(description="passed, warning, failed; None: never checked")
+    assertions: list[QualityAssertion]
+    checkedAt: datetime | None
+    checkedByRunId: str | None
+    placement: str | None = PydanticField(description="dataset, input, output or run facet")
+    profile: dict[str, Any] | None = PydanticField(description="latest dataQualityMetrics")
+    profiledAt: datetime | None
+
+
 class Dataset(BaseModel):
     id: DatasetId
     type: Literal["DB_TABLE", "STREAM"]
@@ -117,6 +140,8 @@ class Dataset(BaseModel):
     facets: dict[str, Any]
     deleted: bool
     columnLineage: list[ColumnLineage] | None
+
+    quality: DatasetQuality | None = None
 
 
 class DatasetList(BaseModel):

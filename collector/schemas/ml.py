@@ -33,6 +33,10 @@ class LineageRow:
     ]
     run_id: Annotated[str | None, Field(description="for jobs: the run whose edges were walked")]
     path: list[str]
+    inferred: Annotated[
+        bool,
+        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
+    ] = False
 
 
 @dataclass
@@ -44,6 +48,14 @@ class SourceRow:
     version: str | None
     depth: int
     path: list[str]
+    until: Annotated[
+        datetime | None,
+        Field(description="a version row: when the next version replaced it (None: still newest)"),
+    ] = None
+    inferred: Annotated[
+        bool,
+        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
+    ] = False
 
 
 @dataclass
@@ -59,6 +71,14 @@ class FeatureGroupRow:
     direction: str
     depth: int
     path: list[str]
+    until: Annotated[
+        datetime | None,
+        Field(description="a version row: when the next version replaced it (None: still newest)"),
+    ] = None
+    inferred: Annotated[
+        bool,
+        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
+    ] = False
 
 
 @dataclass
@@ -67,6 +87,10 @@ class EndpointRef:
     name: str
     model_version: Annotated[str | None, Field(description="the model version the endpoint serves")]
     status: str | None
+    until: Annotated[
+        datetime | None,
+        Field(description="a version row: when the next version replaced it (None: still newest)"),
+    ] = None
 
 
 @dataclass
@@ -83,6 +107,14 @@ class ModelRow:
     endpoints: list[EndpointRef]
     depth: int
     path: list[str]
+    until: Annotated[
+        datetime | None,
+        Field(description="a version row: when the next version replaced it (None: still newest)"),
+    ] = None
+    inferred: Annotated[
+        bool,
+        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
+    ] = False
 
 
 @dataclass
@@ -104,6 +136,12 @@ class ChainRow:
 
 
 @dataclass
+class PathQuality:
+    node_id: str
+    status: Annotated[str, Field(description="passed, warning or failed")]
+
+
+@dataclass
 class ImpactRow:
     node_id: str
     type: str
@@ -117,6 +155,18 @@ class ImpactRow:
     last_run_state: str | None
     last_run_at: datetime | None
     path: list[str]
+    quality: Annotated[
+        list[PathQuality],
+        Field(description="latest quality status of each checked dataset on the path, in order"),
+    ]
+    until: Annotated[
+        datetime | None,
+        Field(description="a version row: when the next version replaced it (None: still newest)"),
+    ] = None
+    inferred: Annotated[
+        bool,
+        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
+    ] = False
 
 
 @dataclass
@@ -133,6 +183,49 @@ class TaggedRow:
     ]
     depth: int
     path: list[str]
+    inferred: Annotated[
+        bool,
+        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
+    ] = False
+
+
+@dataclass
+class AssertionResult:
+    assertion: str
+    status: Annotated[
+        str, Field(description="passed, failed, or warning (failed with severity warn)")
+    ]
+    column: Annotated[str | None, Field(description="the checked column (None: whole dataset)")]
+    severity: str | None
+    name: str | None
+    expected: str | None
+    actual: str | None
+
+
+@dataclass
+class QualityRow:
+    node_id: str
+    namespace: str
+    name: str
+    kind: str
+    checked_node_id: Annotated[
+        str, Field(description="the dataset upstream whose latest checks fail")
+    ]
+    status: Annotated[str, Field(description="its latest checks' status: failed or warning")]
+    failing_assertions: list[AssertionResult]
+    checked_at: Annotated[datetime, Field(description="event time of the latest checks")]
+    checked_by_run_id: Annotated[
+        str | None, Field(description="the run that reported them, when known")
+    ]
+    placement: Annotated[
+        str, Field(description="where the producer put them: dataset, input, output, run")
+    ]
+    depth: int
+    path: list[str]
+    inferred: Annotated[
+        bool,
+        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
+    ] = False
 
 
 @dataclass

@@ -165,7 +165,7 @@ def test_errors_carry_the_located_detail_and_the_url_tried(demo_server: str) -> 
         main, ["models", NODES["feature_group"], "--as-of", "yesterday", "--url", demo_server]
     )
     assert bad.exit_code == 1
-    assert "asOf: Input should be a valid datetime" in bad.output
+    assert "query/asOf: Value error, not an ISO 8601 date-time" in bad.output
     gone = CliRunner().invoke(
         main, ["sources", NODES["feature_group"], "--url", "http://127.0.0.1:9"]
     )

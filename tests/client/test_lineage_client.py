@@ -37,6 +37,8 @@ def test_rows_come_as_a_dataframe_with_evidence(lineage: LineageClient) -> None:
         "version",
         "depth",
         "path",
+        "until",
+        "inferred",
     ]
     assert set(frame["node_id"]) == {dataset_id(*CUSTOMERS), dataset_id(*TRANSACTIONS)}
     assert frame.attrs["truncated"] is False

@@ -3,7 +3,7 @@
 Differential test: the same events (the shared conformance corpus, the demo, a slice of the
 benchmark workload; shuffled, so runs arrive out of order and across batches, with resent
 duplicates) go in the same batches into two fresh PostgreSQL databases: one through the Python
-fold (``store_events``), one into the raw log and then through ``mllineage_project``. Every graph
+fold (``project_python``), one through ``mllineage_project``, both after the same raw insert. Every graph
 table must hold the same rows. A rule added to the fold and not to ``pg_program`` fails here.
 """
 
@@ -27,7 +27,8 @@ from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.migrate import upgrade
 from mllineage.collector.errors import CollectorError
 from mllineage.collector.ingest.pg_projection import project_in_database
-from mllineage.collector.ingest.store import StoreContext, store_events
+from mllineage.collector.ingest.store import RawBatch, StoreContext, derive_after_projection
+from mllineage.collector.ingest.store.python_fold import project_python
 from mllineage.collector.ingest.store.raw_log import insert_raw
 from mllineage.collector.ingest.validate import EventValidator, ParsedEvent
 from tests.collector.events import at, dataset, facet, run_event
@@ -201,12 +202,18 @@ def two_databases() -> Iterator[tuple[Engine, Engine]]:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _project_in_sql(engine: Engine, batch: list[ParsedEvent], now: datetime) -> None:
-    """Raw log first (the append-only ingest), then the batch's new events, in batch order."""
+def _store(engine: Engine, batch: list[ParsedEvent], now: datetime, *, sql: bool) -> None:
+    """Raw log first, then the batch's new events (``RawBatch``: digest order) projected by the
+    Python fold or by the SQL program, whatever the batch size."""
     with engine.begin() as conn:
-        fresh = insert_raw(StoreContext.open(conn), batch, now)
-        ordered = list(dict.fromkeys(p.digest for p in batch if p.digest in fresh))
-        project_in_database(conn, ordered, now=now)
+        ctx = StoreContext.open(conn)
+        fresh = insert_raw(ctx, batch, now)
+        raw = RawBatch.of({p.digest: p for p in batch if p.digest in fresh}, now)
+        if sql:
+            project_in_database(conn, raw.digests, now=now)
+        else:
+            project_python(ctx, raw)
+        derive_after_projection(conn, raw.digests)  # as ``project_batch`` does after either
 
 
 def _project_both_ways(engines: tuple[Engine, Engine], events: list[ParsedEvent], size: int) -> int:
@@ -218,9 +225,8 @@ def _project_both_ways(engines: tuple[Engine, Engine], events: list[ParsedEvent]
     for number, offset in enumerate(range(0, len(events), size)):
         batch = events[offset : offset + size]
         now = start + timedelta(seconds=number)
-        with by_fold.begin() as conn:
-            store_events(conn, batch, received_at=now)
-        _project_in_sql(by_sql, batch, now)
+        _store(by_fold, batch, now, sql=False)
+        _store(by_sql, batch, now, sql=True)
 
     compared = 0
     with by_fold.connect() as fold_conn, by_sql.connect() as sql_conn:

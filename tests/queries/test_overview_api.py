@@ -82,7 +82,7 @@ def test_search_answers_every_kind_and_filters_by_kind(demo: TestClient) -> None
 
     bad = demo.get("/api/v1/ml/search", params={"q": "churn", "kinds": "table"})
     assert bad.status_code == 400
-    assert "unknown kinds" in bad.json()["error"]
+    assert [detail["loc"] for detail in bad.json()["details"]] == ["/query/kinds"]
 
 
 def test_events_behind_a_job_a_dataset_a_version_and_a_run(demo: TestClient) -> None:

@@ -215,6 +215,7 @@ def test_models_with_versions_and_endpoints(ref: TestClient) -> None:
             "name": "churn-endpoint",
             "model_version": "1",
             "status": "InService",
+            "until": None,  # a dataset node of the current graph, not a version
         }
     ]
     assert row["depth"] == 2

@@ -4,7 +4,8 @@ One module per family of data, each stating its contract: ``raw_log`` (the sourc
 ``entities`` (namespaces, datasets, jobs), ``facets`` (and the tables their content derives),
 ``runs`` (runs, dataset versions, run I/O), ``edges`` (a job's current run and edges) and
 ``dialect`` (how row sets reach PostgreSQL or SQLite). ``python_fold`` composes them into the
-projection of a ``RawBatch``.
+projection of a ``RawBatch``; on PostgreSQL ``sql_projection`` hands large batches to the
+in-database SQL program instead (same graph).
 
 Entry points, neither of which commits (the caller owns the transaction):
 
@@ -25,34 +26,59 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
-from mllineage.collector.ingest.pg_projection import project_in_database
+from mllineage.collector.db.tables import events_t
+from mllineage.collector.ingest.inferred import derive_inferred_edges
 from mllineage.collector.ingest.store.batch import RawBatch
 from mllineage.collector.ingest.store.context import IdCache, StoreContext
 from mllineage.collector.ingest.store.python_fold import project_python
 from mllineage.collector.ingest.store.raw_log import insert_raw
+from mllineage.collector.ingest.store.sql_projection import project_postgres
 from mllineage.collector.ingest.validate import ParsedEvent
 
-__all__ = ["IdCache", "RawBatch", "StoreContext", "StoreResult", "project_batch", "store_events"]
+__all__ = [
+    "IdCache",
+    "RawBatch",
+    "StoreContext",
+    "StoreResult",
+    "derive_after_projection",
+    "project_batch",
+    "store_events",
+]
 
 Projector = Callable[[StoreContext, RawBatch], None]
-
-
-def project_sql(ctx: StoreContext, batch: RawBatch) -> None:
-    """PostgreSQL: the whole batch in one call of the in-database program (``pg_projection``),
-    so the projection's work runs in the database server, not in the collector's process."""
-    project_in_database(ctx.conn, batch.digests, now=batch.now)
-
+_CHUNK = 400
 
 #: How each dialect projects a batch (``project_batch``). ``project_python`` is the reference
 #: both share; ``tests/collector/test_pg_projection.py`` checks the SQL program against it.
-PROJECTORS: dict[str, Projector] = {"postgresql": project_sql, "sqlite": project_python}
+PROJECTORS: dict[str, Projector] = {"postgresql": project_postgres, "sqlite": project_python}
 
 
 def project_batch(ctx: StoreContext, batch: RawBatch) -> None:
-    """Project ``batch`` (events already in the raw log) on ``ctx``'s connection, not committed."""
+    """Project ``batch`` (events already in the raw log) on ``ctx``'s connection, not committed,
+    then re-derive the edges inferred from orchestration for the runs it touched
+    (``ingest.inferred``: set-based over the projected rows, whichever projector ran)."""
     PROJECTORS.get(ctx.conn.dialect.name, project_python)(ctx, batch)
+    derive_after_projection(ctx.conn, batch.digests)
+
+
+def derive_after_projection(conn: Connection, digests: Sequence[bytes]) -> None:
+    """What is derived from the projected graph once a batch is in it, whichever projector
+    ran: the edges inferred from orchestration for the runs of the events ``digests``."""
+    derive_inferred_edges(conn, _runs_of(conn, digests))
+
+
+def _runs_of(conn: Connection, digests: Sequence[bytes]) -> set[str]:
+    """The runs of the batch's events, as the raw log recorded them."""
+    runs: set[str] = set()
+    for start in range(0, len(digests), _CHUNK):
+        chunk = digests[start : start + _CHUNK]
+        query = select(events_t.c.run_uuid).where(
+            events_t.c.event_hash.in_(chunk), events_t.c.run_uuid.is_not(None)
+        )
+        runs.update(conn.execute(query).scalars())
+    return runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +105,7 @@ def store_events(
     fresh = {p.digest: p for p in events if p.digest in fresh_digests}
     if fresh:
         project_python(ctx, RawBatch.of(fresh, received_at))
+        derive_after_projection(conn, sorted(fresh))
     claimed: set[bytes] = set()
     new = []
     for parsed in events:

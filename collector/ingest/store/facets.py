@@ -48,7 +48,6 @@ from mllineage.collector.ingest.fold import (
     JobKey,
     column_lineage_inputs,
     dataset_kind,
-    normalise_run_id,
 )
 from mllineage.collector.ingest.store.context import StoreContext
 from mllineage.collector.ingest.store.dialect import (
@@ -59,6 +58,7 @@ from mllineage.collector.ingest.store.dialect import (
     newer,
     stamp_columns,
 )
+from mllineage.schemas.node_ids import normalise_run_id
 
 DerivedItems = list[tuple[int, dict[str, Any] | None]]
 

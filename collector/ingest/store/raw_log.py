@@ -22,10 +22,10 @@ from sqlalchemy.dialects import postgresql
 
 from mllineage.collector.db.tables import backlog_t, digests_t, events_t
 from mllineage.collector.db.types import PreSerialized
-from mllineage.collector.ingest.fold import normalise_run_id
 from mllineage.collector.ingest.store.context import StoreContext
 from mllineage.collector.ingest.store.dialect import recordset, rows_json
 from mllineage.collector.ingest.validate import ParsedEvent
+from mllineage.schemas.node_ids import normalise_run_id
 
 
 def append_events(

@@ -1,0 +1,160 @@
+"""The current graph with the edges inferred from orchestration (``edges=all``, the default).
+
+``InferredCurrentGraph`` walks each job's current declared edges (``job_edges``) plus the
+inferred edges of its current run (``inferred_io``: an Airflow task that declared no inputs
+reads what its upstream tasks wrote; a run nested under a task inherits the task's I/O). It
+records every inferred hop it hands out, so answers can mark those edges and say what they
+rest on (``mark``). ``edges=declared`` walks the declared edges only (``CurrentGraph``).
+The as-of and version graphs walk declared edges only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable, Sequence
+from itertools import pairwise
+from typing import Any
+
+from sqlalchemy import Connection
+
+from mllineage.collector.queries import inferred
+from mllineage.collector.queries.graph.current import CurrentGraph, PlainCurrentGraph
+from mllineage.collector.queries.graph.lookups import symlinks_exist
+from mllineage.collector.queries.graph.walk import (
+    Adjacency,
+    Direction,
+    Graph,
+    Hop,
+    Node,
+    dataset,
+    job,
+)
+from mllineage.collector.queries.graph_view import Labels
+from mllineage.collector.schemas.lineage import GraphView
+
+
+def inferred_current_graph(conn: Connection) -> CurrentGraph:
+    """The current graph with inferred edges, keyed by integers when there is no symlink."""
+    if symlinks_exist(conn):
+        return InferredCurrentGraph(symlinks=True)
+    return InferredPlainCurrentGraph()
+
+
+class InferredCurrentGraph(CurrentGraph):
+    """``CurrentGraph`` plus the current inferred edges; ``inferred`` maps each inferred hop
+    handed out, in data-flow orientation (origin, destination), to the edges behind it."""
+
+    def __init__(self, *, symlinks: bool) -> None:
+        super().__init__(symlinks=symlinks)
+        self.inferred: dict[tuple[Node, Node], list[inferred.InferredEdge]] = {}
+
+    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
+        hops = super().expand(conn, frontier, direction)
+        datasets = self.dataset_ids(frontier)
+        jobs = {int(n.id): n for n in frontier if n.type == "job"}
+        for origin, target, edge in self._inferred_hops(conn, datasets, jobs, direction):
+            hops.append((origin, target, edge.run_uuid))
+        return hops
+
+    def neighbours(
+        self, conn: Connection, frontier: list[Hashable], direction: Direction
+    ) -> Adjacency:
+        found = super().neighbours(conn, frontier, direction)
+        if not isinstance(self, PlainCurrentGraph):
+            return found  # the generic path went through ``expand``
+        nodes = [self.node_of(key) for key in frontier]
+        datasets = {int(n.id): n for n in nodes if n.type == "dataset"}
+        jobs = {int(n.id): n for n in nodes if n.type == "job"}
+        extra: dict[Hashable, list[Hashable]] = {}
+        for origin, target, _ in self._inferred_hops(conn, datasets, jobs, direction):
+            extra.setdefault(self.key_of(origin), []).append(self.key_of(target))
+        if not extra:
+            return found
+        merged = {key: list(targets) for key, targets in found.items()}
+        for key, targets in extra.items():
+            merged[key] = list(dict.fromkeys([*merged.get(key, ()), *targets]))
+        return merged
+
+    def _inferred_hops(
+        self,
+        conn: Connection,
+        datasets: dict[int, Node],
+        jobs: dict[int, Node],
+        direction: Direction,
+    ) -> Iterable[tuple[Node, Node, inferred.InferredEdge]]:
+        """(frontier node, neighbour, edge) over the current inferred edges."""
+        downstream = direction == "downstream"
+        if datasets:
+            side = "in" if downstream else "out"
+            for edge in inferred.current_of_datasets(conn, datasets):
+                if edge.direction == side:
+                    yield self._hop(datasets[edge.dataset_id], job(edge.job_id), edge, downstream)
+        if jobs:
+            side = "out" if downstream else "in"
+            for edge in inferred.current_of_jobs(conn, jobs):
+                if edge.direction == side:
+                    yield self._hop(jobs[edge.job_id], dataset(edge.dataset_id), edge, downstream)
+
+    def _hop(
+        self, origin: Node, target: Node, edge: inferred.InferredEdge, downstream: bool
+    ) -> tuple[Node, Node, inferred.InferredEdge]:
+        flow = (origin, target) if downstream else (target, origin)
+        known = self.inferred.setdefault(flow, [])
+        if edge not in known:
+            known.append(edge)
+        return origin, target, edge
+
+
+class InferredPlainCurrentGraph(InferredCurrentGraph, PlainCurrentGraph):
+    """``PlainCurrentGraph`` (integer keys) plus the current inferred edges."""
+
+    def __init__(self) -> None:
+        PlainCurrentGraph.__init__(self)
+        self.inferred = {}
+
+
+def marked(
+    conn: Connection, view: GraphView, labels: Labels, graph: Graph, rows: Sequence[Any]
+) -> GraphView:
+    """``mark`` the answer's graph, then set each row's ``inferred`` (its ``path`` takes an
+    inferred edge); returns ``view``."""
+    mark(conn, view, labels, graph)
+    steps = inferred_steps(view)
+    if steps:
+        for row in rows:
+            row.inferred = passes_inferred(row.path, steps)
+    return view
+
+
+def mark(conn: Connection, view: GraphView, labels: Labels, graph: Graph) -> None:
+    """Mark the edges of an answer's ``view`` that ``graph`` inferred, with their evidence."""
+    if not isinstance(graph, InferredCurrentGraph) or not graph.inferred:
+        return
+    by_ids = {
+        (labels.node_id(origin), labels.node_id(target)): edges
+        for (origin, target), edges in graph.inferred.items()
+        if _labelled(labels, origin) and _labelled(labels, target)
+    }
+    wanted = [(e.origin, e.destination) for e in view.edges if (e.origin, e.destination) in by_ids]
+    said = inferred.evidence(conn, [edge for key in wanted for edge in by_ids[key]])
+    for edge_view in view.edges:
+        behind = by_ids.get((edge_view.origin, edge_view.destination))
+        if behind:
+            edge_view.inferred = True
+            edge_view.evidence = "; ".join(sorted({said[edge] for edge in behind}))
+
+
+def _labelled(labels: Labels, node: Node) -> bool:
+    """Whether the answer labelled ``node`` (a node it does not show cannot carry a mark)."""
+    if node.type == "job":
+        return int(node.id) in labels.jobs
+    return node.type == "dataset" and int(node.id) in labels.datasets
+
+
+def inferred_steps(view: GraphView) -> set[tuple[str, str]]:
+    """The (origin, destination) node ids of the inferred edges of a marked ``view``."""
+    return {(e.origin, e.destination) for e in view.edges if e.inferred}
+
+
+def passes_inferred(path: Sequence[str], steps: set[tuple[str, str]]) -> bool:
+    """Whether a path (node ids in data-flow order) takes an inferred edge."""
+    return any(pair in steps for pair in pairwise(path))
