@@ -14,10 +14,10 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from mllineage.collector.api import marquez_shapes as shapes
-from mllineage.collector.api.auth import key_fingerprint, require_scope
+from mllineage.collector.api.auth import key_fingerprint, namespaces_of, require_scope
 from mllineage.collector.api.marquez import RawPathRoute
 from mllineage.collector.api.reads import read_connection
-from mllineage.collector.errors import NotFound
+from mllineage.collector.errors import Forbidden, NotFound
 from mllineage.collector.ingest.tag_events import tag_event
 from mllineage.collector.ingest.validate import EventValidator
 from mllineage.collector.ingest.writer import IngestWriter
@@ -72,8 +72,17 @@ def _dataset(request: Request, target: tags.TagTarget) -> m.Dataset:
 async def _write(
     request: Request, namespace: str, dataset: str, tag: str, field: str | None, *, add: bool
 ) -> m.Dataset:
-    """Reads (which may wait for the projection) run in the thread pool, off the event loop."""
+    """Reads (which may wait for the projection) run in the thread pool, off the event loop.
+
+    A namespace-scoped key may tag only datasets of the namespaces it may write (403 otherwise),
+    as for any event it sends.
+    """
+    allowed = namespaces_of(request)
+    if not allowed.allows(namespace):
+        raise Forbidden(f"this API key may not write to namespace {namespace!r}")
     target = await run_in_threadpool(_target, request, namespace, dataset)
+    if not allowed.allows(target.namespace):
+        raise Forbidden(f"this API key may not write to namespace {target.namespace!r}")
     if field is not None and field not in target.fields:
         raise NotFound(f"no field {field!r} in dataset {dataset!r} of namespace {namespace!r}")
     fingerprint = key_fingerprint(request)

@@ -93,3 +93,20 @@ def test_reads_show_only_the_keys_namespaces(scoped: TestClient) -> None:
     ):
         assert scoped.get(hidden, headers=team_a).status_code == 404, hidden
         assert scoped.get(hidden, headers=as_key(ADMIN)).status_code == 200, hidden
+
+
+def test_tag_writes_are_limited_to_the_keys_namespaces(scoped: TestClient) -> None:
+    events = [
+        run_event("COMPLETE", 1, job=("team-a", "load"), outputs=[dataset("team-a", "mine")]),
+        run_event("COMPLETE", 2, job=("team-b", "load"), outputs=[dataset("team-b", "theirs")]),
+    ]
+    stored = scoped.post("/api/v1/lineage/batch", json=events, headers=as_key(ADMIN))
+    assert stored.json()["summary"]["successful"] == 2
+    team_a = as_key(TEAM_A)
+    refused = scoped.post("/api/v1/namespaces/team-b/datasets/theirs/tags/pii", headers=team_a)
+    assert refused.status_code == 403
+    assert "'team-b'" in refused.json()["error"]
+    tagged = scoped.post("/api/v1/namespaces/team-a/datasets/mine/tags/pii", headers=team_a)
+    assert tagged.status_code == 200, tagged.text
+    tags = scoped.get("/api/v1/namespaces/team-b/datasets/theirs", headers=as_key(ADMIN)).json()
+    assert tags["tags"] == []
