@@ -18,6 +18,17 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+#: A version row's end: when the next version replaced it (None: still the newest).
+Until = Annotated[
+    datetime | None,
+    Field(description="a version row: when the next version replaced it (None: still newest)"),
+]
+#: Whether the row's path takes an edge inferred from orchestration.
+Inferred = Annotated[
+    bool,
+    Field(description="the path takes an edge inferred from orchestration (see the graph)"),
+]
+
 
 @dataclass
 class LineageRow:
@@ -33,10 +44,7 @@ class LineageRow:
     ]
     run_id: Annotated[str | None, Field(description="for jobs: the run whose edges were walked")]
     path: list[str]
-    inferred: Annotated[
-        bool,
-        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
-    ] = False
+    inferred: Inferred = False
 
 
 @dataclass
@@ -48,14 +56,8 @@ class SourceRow:
     version: str | None
     depth: int
     path: list[str]
-    until: Annotated[
-        datetime | None,
-        Field(description="a version row: when the next version replaced it (None: still newest)"),
-    ] = None
-    inferred: Annotated[
-        bool,
-        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
-    ] = False
+    until: Until = None
+    inferred: Inferred = False
 
 
 @dataclass
@@ -71,14 +73,8 @@ class FeatureGroupRow:
     direction: str
     depth: int
     path: list[str]
-    until: Annotated[
-        datetime | None,
-        Field(description="a version row: when the next version replaced it (None: still newest)"),
-    ] = None
-    inferred: Annotated[
-        bool,
-        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
-    ] = False
+    until: Until = None
+    inferred: Inferred = False
 
 
 @dataclass
@@ -87,10 +83,7 @@ class EndpointRef:
     name: str
     model_version: Annotated[str | None, Field(description="the model version the endpoint serves")]
     status: str | None
-    until: Annotated[
-        datetime | None,
-        Field(description="a version row: when the next version replaced it (None: still newest)"),
-    ] = None
+    until: Until = None
 
 
 @dataclass
@@ -107,14 +100,8 @@ class ModelRow:
     endpoints: list[EndpointRef]
     depth: int
     path: list[str]
-    until: Annotated[
-        datetime | None,
-        Field(description="a version row: when the next version replaced it (None: still newest)"),
-    ] = None
-    inferred: Annotated[
-        bool,
-        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
-    ] = False
+    until: Until = None
+    inferred: Inferred = False
 
 
 @dataclass
@@ -159,14 +146,8 @@ class ImpactRow:
         list[PathQuality],
         Field(description="latest quality status of each checked dataset on the path, in order"),
     ]
-    until: Annotated[
-        datetime | None,
-        Field(description="a version row: when the next version replaced it (None: still newest)"),
-    ] = None
-    inferred: Annotated[
-        bool,
-        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
-    ] = False
+    until: Until = None
+    inferred: Inferred = False
 
 
 @dataclass
@@ -183,10 +164,7 @@ class TaggedRow:
     ]
     depth: int
     path: list[str]
-    inferred: Annotated[
-        bool,
-        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
-    ] = False
+    inferred: Inferred = False
 
 
 @dataclass
@@ -222,10 +200,7 @@ class QualityRow:
     ]
     depth: int
     path: list[str]
-    inferred: Annotated[
-        bool,
-        Field(description="the path takes an edge inferred from orchestration (see the graph)"),
-    ] = False
+    inferred: Inferred = False
 
 
 @dataclass
