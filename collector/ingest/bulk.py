@@ -147,17 +147,10 @@ def project_backlog(
     with engine.connect() as conn:
         total = projection_backlog(conn).pending
     projector = Projector(engine, batch_size=batch_size)
-    done = 0
-    while True:
-        outcome = projector.run_once()
-        if not outcome.led:
-            time.sleep(projector.idle_seconds)
-            continue
-        if not outcome.projected and not outcome.failed:
-            return done
-        done += outcome.projected
-        if on_projected is not None:
-            on_projected(done, max(total, done))
+    if on_projected is None:
+        return projector.drain()
+    report = on_projected
+    return projector.drain(lambda done: report(done, max(total, done)))
 
 
 def _count(outcomes: list[Outcome], report: ImportReport) -> None:

@@ -251,8 +251,9 @@ class Projector:
                 self.on_projected()
         return outcome
 
-    def drain(self) -> int:
-        """Project until the backlog is empty; the number of events projected."""
+    def drain(self, on_batch: Callable[[int], None] | None = None) -> int:
+        """Project until the backlog is empty, waiting while another process leads; the number
+        of events projected. ``on_batch`` gets the running total after each projected batch."""
         total = 0
         while True:
             outcome = self.run_once()
@@ -262,6 +263,8 @@ class Projector:
             if not outcome.projected and not outcome.failed:
                 return total
             total += outcome.projected
+            if on_batch is not None:
+                on_batch(total)
 
     def _run(self) -> None:
         while True:
