@@ -69,30 +69,33 @@ def of_versions(
     conn: Connection, version_ids: Sequence[int], plain: Sequence[int], direction: str
 ) -> list[Resolved]:
     """The inferred edges on ``direction`` (of any run) that stand for exactly these versions,
-    or for these datasets unversioned (``plain``: datasets the walk holds without a version)."""
-    owners = fetch_in(
+    or for these datasets unversioned (``plain``: datasets the walk holds without a version).
+    One statement per kind of node (the versions' datasets are found inside it)."""
+    rows = fetch_in(
         conn,
         versions_t.c.id,
         version_ids,
-        lambda cond: select(versions_t.c.dataset_id).where(cond),
+        lambda cond: _resolving(direction).where(
+            inferred_io_t.c.dataset_id.in_(select(versions_t.c.dataset_id).where(cond)),
+            inferred_io_t.c.direction == direction,
+        ),
     )
-    datasets = sorted({row[0] for row in owners} | set(plain))
-    rows = fetch_in(
+    rows += fetch_in(
         conn,
         inferred_io_t.c.dataset_id,
-        datasets,
+        plain,
         lambda cond: _resolving(direction).where(cond, inferred_io_t.c.direction == direction),
     )
     wanted, plain_set = set(version_ids), set(plain)
-    found = []
+    found: dict[Resolved, None] = {}
     for row in rows:
         edge, target = _resolved(row)
         standing = int(target.id)
         if (target.type == "version" and standing in wanted) or (
             target.type == "dataset" and standing in plain_set
         ):
-            found.append((edge, target))
-    return found
+            found[(edge, target)] = None
+    return list(found)
 
 
 def _edge_columns() -> Any:
