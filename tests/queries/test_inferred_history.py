@@ -14,6 +14,7 @@ events shaped as the Airflow provider sends them (``tests.collector.orchestratio
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,7 +22,14 @@ from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
 from mllineage.collector.schemas.lineage import Answer, PagedAnswer
-from mllineage.collector.schemas.ml import ChainRow, ImpactRow, LineageRow, SourceRow, TaggedRow
+from mllineage.collector.schemas.ml import (
+    ChainRow,
+    ImpactRow,
+    LineageRow,
+    ModelRow,
+    SourceRow,
+    TaggedRow,
+)
 from tests.collector import orchestration as dag
 from tests.collector.events import at, dataset, facet
 from tests.queries.conftest import ingest
@@ -170,6 +178,21 @@ def test_impact_over_versions_reaches_every_model_version_marked_inferred(
         (node(FEATURES, "f1"), train1): evidence(1),
         (node(FEATURES, "f2"), train2): evidence(2),
     }
+
+
+def test_models_of_the_raw_table_as_of_and_over_versions(weekly: TestClient) -> None:
+    models = TypeAdapter(Answer[ModelRow])
+    rows = models.validate_python(ask(weekly, "models", nodeId=C, scope="versions")).rows
+    assert [(r.node_id, r.current_version, r.run_id, r.inferred) for r in rows] == [
+        (node(MODEL, "1"), "1", TRAIN_RUNS[1], True),
+        (node(MODEL, "2"), "2", TRAIN_RUNS[2], True),
+    ]
+    assert [r.until for r in rows] == [datetime.fromisoformat(at(120)), None]  # v2 replaced v1
+    rows = models.validate_python(ask(weekly, "models", nodeId=C, asOf=AFTER_RUN_1)).rows
+    assert [(r.node_id, r.current_version, r.versions, r.inferred) for r in rows] == [
+        (M, "1", ["1"], True)
+    ]
+    assert ask(weekly, "models", nodeId=C, asOf=AFTER_RUN_1, edges="declared")["rows"] == []
 
 
 def test_tagged_over_versions_and_as_of_crosses_the_inferred_edge(weekly: TestClient) -> None:
