@@ -163,9 +163,10 @@ class InferredAsOfGraph(InferringGraph, AsOfGraph):
         if jobs:
             side = "out" if downstream else "in"
             runs = [r for r in self.chosen_runs(conn, jobs).values() if r and r != STATIC]
-            for edge, _ in inferred_history.of_runs(conn, runs, side):
-                target = dataset(edge.dataset_id)
-                hops.append(self._inferred(jobs[edge.job_id], target, edge, downstream))
+            for edge in inferred.of_runs(conn, runs):
+                if edge.direction == side:
+                    target = dataset(edge.dataset_id)
+                    hops.append(self._inferred(jobs[edge.job_id], target, edge, downstream))
         return hops
 
     def _inferred(self, origin: Node, target: Node, edge: InferredEdge, downstream: bool) -> Hop:

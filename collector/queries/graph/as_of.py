@@ -1,6 +1,7 @@
 """``AsOfGraph(t)``: the graph as it stood at ``t``: per job, the ``run_io`` edges of its latest run
 COMPLETE at or before ``t`` (else of its latest run seen by ``t``; else, for jobs created by ``t``,
-their static lineage)."""
+their static lineage). ``inferred_graph.InferredAsOfGraph`` adds the inferred edges of the same
+runs (``edges=all``)."""
 
 from __future__ import annotations
 
