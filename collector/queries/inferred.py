@@ -1,7 +1,8 @@
 """Reading inferred edges (``inferred_io``, derived by ``ingest/inferred.py``) and their evidence.
 
 A job's current inferred edges are those of its current run (``jobs.current_run_uuid``), like its
-declared ones (``job_edges``). Evidence is a sentence a reviewer can check against the
+declared ones (``job_edges``); as of a time, those of the run current then (``of_runs``, and
+``inferred_history`` for the lookups by dataset and the version-pinned walks). Evidence is a sentence a reviewer can check against the
 orchestrator: ``airflow task dependency: build_features → train, DAG run <uuid>`` or ``runs under
 airflow:churn_training.train (run <uuid>), whose inputs it inherits``.
 """

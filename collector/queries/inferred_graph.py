@@ -1,24 +1,35 @@
-"""The current graph with the edges inferred from orchestration (``edges=all``, the default).
+"""The graphs with the edges inferred from orchestration (``edges=all``, the default).
 
-``InferredCurrentGraph`` walks each job's current declared edges (``job_edges``) plus the
-inferred edges of its current run (``inferred_io``: an Airflow task that declared no inputs
-reads what its upstream tasks wrote; a run nested under a task inherits the task's I/O). It
-records every inferred hop it hands out, so answers can mark those edges and say what they
-rest on (``mark``). ``edges=declared`` walks the declared edges only (``CurrentGraph``).
-The as-of and version graphs walk declared edges only.
+Each walks its declared edges plus the inferred edges (``inferred_io``: an Airflow task that
+declared no inputs reads what its upstream tasks wrote; a run nested under a task inherits the
+task's I/O) of the runs it takes edges from, and records every inferred hop it hands out
+(``InferringGraph``), so answers can mark those edges and say what they rest on (``mark``):
+
+- ``InferredCurrentGraph``: each job's current declared edges (``job_edges``) and the inferred
+  edges of its current run;
+- ``InferredAsOfGraph``: as of ``t``, the declared and inferred edges of the run each job had as
+  current at ``t`` (``inferred_history.touching_as_of``);
+- ``InferredVersionGraph``: the version-pinned graph plus every run's inferred edges, the dataset
+  side pinned to the version it stands for (``inferred_history``).
+
+``edges=declared`` walks the declared graphs alone (``CurrentGraph``, ``AsOfGraph``,
+``VersionGraph``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
+from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Connection
 
-from mllineage.collector.queries import inferred
+from mllineage.collector.queries import inferred, inferred_history
+from mllineage.collector.queries.graph.as_of import STATIC, AsOfGraph
 from mllineage.collector.queries.graph.current import CurrentGraph, PlainCurrentGraph
 from mllineage.collector.queries.graph.lookups import symlinks_exist
+from mllineage.collector.queries.graph.versions import VersionGraph
 from mllineage.collector.queries.graph.walk import (
     Adjacency,
     Direction,
@@ -27,8 +38,10 @@ from mllineage.collector.queries.graph.walk import (
     Node,
     dataset,
     job,
+    run,
 )
 from mllineage.collector.queries.graph_view import Labels
+from mllineage.collector.queries.inferred import InferredEdge
 from mllineage.collector.schemas.lineage import GraphView
 
 
@@ -39,13 +52,36 @@ def inferred_current_graph(conn: Connection) -> CurrentGraph:
     return InferredPlainCurrentGraph()
 
 
-class InferredCurrentGraph(CurrentGraph):
-    """``CurrentGraph`` plus the current inferred edges; ``inferred`` maps each inferred hop
-    handed out, in data-flow orientation (origin, destination), to the edges behind it."""
+def inferred_as_of_graph(conn: Connection, as_of: datetime) -> InferredAsOfGraph:
+    """The graph as it stood at ``as_of``, with the inferred edges of the runs current then."""
+    return InferredAsOfGraph(as_of, symlinks=symlinks_exist(conn))
+
+
+class InferringGraph:
+    """What a graph with inferred edges adds to its declared one: ``inferred`` maps each inferred
+    hop handed out, in data-flow orientation (origin, destination), to the edges behind it, so
+    that ``mark`` can label those edges and say what they rest on. Mixed into the current, as-of
+    and version graphs, which choose the runs whose inferred edges count."""
+
+    inferred: dict[tuple[Node, Node], list[InferredEdge]]
+
+    def _hop(
+        self, origin: Node, target: Node, edge: InferredEdge, downstream: bool
+    ) -> tuple[Node, Node, InferredEdge]:
+        """The hop from frontier node ``origin`` to ``target`` over ``edge``, recorded."""
+        flow = (origin, target) if downstream else (target, origin)
+        known = self.inferred.setdefault(flow, [])
+        if edge not in known:
+            known.append(edge)
+        return origin, target, edge
+
+
+class InferredCurrentGraph(InferringGraph, CurrentGraph):
+    """``CurrentGraph`` plus the inferred edges of each job's current run."""
 
     def __init__(self, *, symlinks: bool) -> None:
         super().__init__(symlinks=symlinks)
-        self.inferred: dict[tuple[Node, Node], list[inferred.InferredEdge]] = {}
+        self.inferred = {}
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
         hops = super().expand(conn, frontier, direction)
@@ -80,7 +116,7 @@ class InferredCurrentGraph(CurrentGraph):
         datasets: dict[int, Node],
         jobs: dict[int, Node],
         direction: Direction,
-    ) -> Iterable[tuple[Node, Node, inferred.InferredEdge]]:
+    ) -> Iterable[tuple[Node, Node, InferredEdge]]:
         """(frontier node, neighbour, edge) over the current inferred edges."""
         downstream = direction == "downstream"
         if datasets:
@@ -94,15 +130,6 @@ class InferredCurrentGraph(CurrentGraph):
                 if edge.direction == side:
                     yield self._hop(jobs[edge.job_id], dataset(edge.dataset_id), edge, downstream)
 
-    def _hop(
-        self, origin: Node, target: Node, edge: inferred.InferredEdge, downstream: bool
-    ) -> tuple[Node, Node, inferred.InferredEdge]:
-        flow = (origin, target) if downstream else (target, origin)
-        known = self.inferred.setdefault(flow, [])
-        if edge not in known:
-            known.append(edge)
-        return origin, target, edge
-
 
 class InferredPlainCurrentGraph(InferredCurrentGraph, PlainCurrentGraph):
     """``PlainCurrentGraph`` (integer keys) plus the current inferred edges."""
@@ -110,6 +137,70 @@ class InferredPlainCurrentGraph(InferredCurrentGraph, PlainCurrentGraph):
     def __init__(self) -> None:
         PlainCurrentGraph.__init__(self)
         self.inferred = {}
+
+
+class InferredAsOfGraph(InferringGraph, AsOfGraph):
+    """``AsOfGraph`` plus the inferred edges of the run each job had as current at ``as_of`` (the
+    run its declared edges come from; a job whose lineage then was static has none)."""
+
+    def __init__(self, as_of: datetime, *, symlinks: bool) -> None:
+        super().__init__(as_of, symlinks=symlinks)
+        self.inferred = {}
+
+    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
+        hops = super().expand(conn, frontier, direction)
+        downstream = direction == "downstream"
+        datasets = self.dataset_ids(frontier)
+        if datasets:
+            side = "in" if downstream else "out"
+            found = inferred_history.touching_as_of(conn, list(datasets), side, self.as_of)
+            chosen = self.chosen_runs(conn, [edge.job_id for edge in found])
+            for edge in found:
+                if chosen[edge.job_id] == edge.run_uuid:
+                    origin = datasets[edge.dataset_id]
+                    hops.append(self._inferred(origin, job(edge.job_id), edge, downstream))
+        jobs = {int(n.id): n for n in frontier if n.type == "job"}
+        if jobs:
+            side = "out" if downstream else "in"
+            runs = [r for r in self.chosen_runs(conn, jobs).values() if r and r != STATIC]
+            for edge in inferred.of_runs(conn, runs):
+                if edge.direction == side:
+                    target = dataset(edge.dataset_id)
+                    hops.append(self._inferred(jobs[edge.job_id], target, edge, downstream))
+        return hops
+
+    def _inferred(self, origin: Node, target: Node, edge: InferredEdge, downstream: bool) -> Hop:
+        self._hop(origin, target, edge, downstream)
+        return origin, target, edge.run_uuid
+
+
+class InferredVersionGraph(InferringGraph, VersionGraph):
+    """``VersionGraph`` plus the inferred edges of every run it reaches, each dataset side pinned
+    to the version it stands for (``inferred_history``): upstream, a version leads to the runs
+    that wrote it by inference and a run to the versions it read by inference; downstream, a
+    version leads to the runs that read it by inference and a run to the versions it wrote so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inferred = {}
+
+    def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
+        hops = super().expand(conn, frontier, direction)
+        downstream = direction == "downstream"
+        versions = [int(n.id) for n in frontier if n.type == "version"]
+        plain = [int(n.id) for n in frontier if n.type == "dataset"]
+        if versions or plain:
+            side = "in" if downstream else "out"
+            for edge, node in inferred_history.of_versions(conn, versions, plain, side):
+                self._hop(node, run(edge.run_uuid), edge, downstream)
+                hops.append((node, run(edge.run_uuid), edge.run_uuid))
+        runs = [str(n.id) for n in frontier if n.type == "run"]
+        if runs:
+            side = "out" if downstream else "in"
+            for edge, target in inferred_history.of_runs(conn, runs, side):
+                self._hop(run(edge.run_uuid), target, edge, downstream)
+                hops.append((run(edge.run_uuid), target, edge.run_uuid))
+        return hops
 
 
 def marked(
@@ -127,7 +218,7 @@ def marked(
 
 def mark(conn: Connection, view: GraphView, labels: Labels, graph: Graph) -> None:
     """Mark the edges of an answer's ``view`` that ``graph`` inferred, with their evidence."""
-    if not isinstance(graph, InferredCurrentGraph) or not graph.inferred:
+    if not isinstance(graph, InferringGraph) or not graph.inferred:
         return
     by_ids = {
         (labels.node_id(origin), labels.node_id(target)): edges
@@ -147,6 +238,10 @@ def _labelled(labels: Labels, node: Node) -> bool:
     """Whether the answer labelled ``node`` (a node it does not show cannot carry a mark)."""
     if node.type == "job":
         return int(node.id) in labels.jobs
+    if node.type == "run":
+        return str(node.id) in labels.runs
+    if node.type == "version":
+        return int(node.id) in labels.versions
     return node.type == "dataset" and int(node.id) in labels.datasets
 
 

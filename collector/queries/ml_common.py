@@ -1,8 +1,10 @@
 """What the ML questions share: options, choosing the graph for a start node, running the walks.
 
 The graph follows from the question: a start that names a version (``dataset:ns:model#3``) or a
-run (``run:<uuid>``) is pinned to versions (``VersionGraph``); otherwise ``asOf`` selects the graph
-as it stood then (``AsOfGraph``), and no ``asOf`` the current graph.
+run (``run:<uuid>``), or ``scope=versions``, is pinned to versions (``version_graph``); otherwise
+``asOf`` selects the graph as it stood then (``AsOfGraph``), and no ``asOf`` the current graph
+(``graph_for``). With ``edges=all`` (the default) each of them also walks the edges inferred from
+orchestration (``inferred_graph``); ``edges=declared`` only what producers declared.
 """
 
 from __future__ import annotations
@@ -30,7 +32,11 @@ from mllineage.collector.queries.graph.walk import (
     walk,
 )
 from mllineage.collector.queries.graph_view import Labels
-from mllineage.collector.queries.inferred_graph import inferred_current_graph
+from mllineage.collector.queries.inferred_graph import (
+    InferredVersionGraph,
+    inferred_as_of_graph,
+    inferred_current_graph,
+)
 from mllineage.collector.queries.resolve import DatasetRef, FieldRef, JobRef, resolve_node
 
 Directions = Literal["upstream", "downstream", "both"]
@@ -89,9 +95,16 @@ def parse_kinds(text: str | None) -> frozenset[str] | None:
 def graph_for(conn: Connection, options: Options) -> Graph:
     """The as-of graph at ``asOf``, else the current graph (with the inferred edges unless
     ``edges=declared``)."""
-    if options.as_of is None and options.edges == "all":
+    if options.edges == "declared":
+        return dataset_graph(conn, options.as_of)
+    if options.as_of is None:
         return inferred_current_graph(conn)
-    return dataset_graph(conn, options.as_of)
+    return inferred_as_of_graph(conn, options.as_of)
+
+
+def version_graph(conn: Connection, options: Options) -> VersionGraph:
+    """The version-pinned graph (with the inferred edges unless ``edges=declared``)."""
+    return InferredVersionGraph() if options.edges == "all" else VersionGraph()
 
 
 def start_of(conn: Connection, node_id: str, options: Options) -> Start:
@@ -103,17 +116,17 @@ def start_of(conn: Connection, node_id: str, options: Options) -> Start:
         ref = ref.dataset
     if isinstance(ref, DatasetRef):
         if ref.version_id is not None:
-            return Start(version(ref.version_id), VersionGraph())
+            return Start(version(ref.version_id), version_graph(conn, options))
         if options.scope == "versions":
             known = details.dataset_versions(conn, [ref.id], as_of=options.as_of).get(ref.id, [])
             if not known:
-                return Start(dataset(ref.id), VersionGraph())
+                return Start(dataset(ref.id), version_graph(conn, options))
             nodes = [version(v.id) for v in known]
-            return Start(nodes[0], VersionGraph(), tuple(nodes[1:]))
+            return Start(nodes[0], version_graph(conn, options), tuple(nodes[1:]))
         return Start(dataset(ref.id), graph_for(conn, options))
     if isinstance(ref, JobRef):
         return Start(job(ref.id), graph_for(conn, options))
-    return Start(run(ref.uuid), VersionGraph())
+    return Start(run(ref.uuid), version_graph(conn, options))
 
 
 def walks(

@@ -15,7 +15,6 @@ from mllineage.collector.db.tables import tags_t
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
 from mllineage.collector.queries.graph.propagate import Propagation, propagate
-from mllineage.collector.queries.graph.versions import VersionGraph
 from mllineage.collector.queries.graph.walk import Edge, Node, dataset, version
 from mllineage.collector.queries.graph_view import (
     FIRST_PAGE,
@@ -25,7 +24,7 @@ from mllineage.collector.queries.graph_view import (
     of_kinds,
 )
 from mllineage.collector.queries.inferred_graph import inferred_steps, mark, passes_inferred
-from mllineage.collector.queries.ml_common import Options, Scope, graph_for
+from mllineage.collector.queries.ml_common import Options, Scope, graph_for, version_graph
 from mllineage.collector.schemas.lineage import GraphView, PagedAnswer
 from mllineage.collector.schemas.ml import TaggedRow
 
@@ -134,7 +133,7 @@ def reached_downstream(
     *version* (and every endpoint deployment) ever built on them is reported.
     """
     found = list(starts)
-    graph = VersionGraph() if scope == "versions" else graph_for(conn, options)
+    graph = version_graph(conn, options) if scope == "versions" else graph_for(conn, options)
     canon = graph.canonical(conn, found)
     members: dict[Node, list[Node]] = {}
     for node in found:

@@ -2,7 +2,8 @@
 
 Both start from the version (``version`` parameter, else a ``#version`` suffix on the node id,
 else the newest version), use the run that produced it and the exact versions that run read, never
-what the job reads today.
+what the job reads today. The chain follows the edges inferred from orchestration too, unless
+``edges=declared``.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from mllineage.collector.queries.graph.lookups import (
     read_versions,
     written_versions,
 )
-from mllineage.collector.queries.graph.versions import VersionGraph
 from mllineage.collector.queries.graph.walk import Edge, Node, run, version, walk
 from mllineage.collector.queries.graph_view import Labels, graph_of, walks_graph
-from mllineage.collector.queries.ml_common import Options, reached
+from mllineage.collector.queries.inferred_graph import marked
+from mllineage.collector.queries.ml_common import Options, reached, version_graph
 from mllineage.collector.queries.resolve import (
     DatasetRef,
     FieldRef,
@@ -69,11 +70,13 @@ def model_lineage(
 ) -> Answer[ChainRow]:
     """The chain of one version: upstream through the producing run and the exact input versions
     (to the raw sources), downstream through the runs that read exactly this version (to the
-    endpoints). The version itself is the first row (``direction`` 'self')."""
+    endpoints). The version itself is the first row (``direction`` 'self'). With ``edges=all``
+    the chain also crosses the runs' inferred edges (``inferred_graph.InferredVersionGraph``),
+    marked in the graph and on the rows whose path takes one."""
     ref = pinned_version(conn, node_id, version_name)
     assert ref.version_id is not None
     start = version(ref.version_id)
-    graph = VersionGraph()
+    graph = version_graph(conn, options)
     walked = [
         walk(graph, conn, [start], d, depth=options.depth, max_nodes=options.max_nodes)
         for d in ("upstream", "downstream")
@@ -106,7 +109,8 @@ def model_lineage(
                 path=labels.walk_path(one, node),
             )
         )
-    return Answer(rows, walks_graph(labels, walked), any(w.truncated for w in walked))
+    answer_graph = marked(conn, walks_graph(labels, walked), labels, graph, rows)
+    return Answer(rows, answer_graph, any(w.truncated for w in walked))
 
 
 def audit(conn: Connection, *, node_id: str, version_name: str | None) -> Answer[AuditRow]:

@@ -120,6 +120,7 @@ class ChainRow:
     direction: Annotated[str, Field(description="self, upstream or downstream")]
     depth: int
     path: list[str]
+    inferred: Inferred = False
 
 
 @dataclass

@@ -16,7 +16,7 @@ import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from bench import corpus, run, store_cost
+from bench import corpus, inferred_reads, run, store_cost
 from bench.databases import Backend, postgres_available
 from bench.workload import SCALES, Workload, generate_events
 from bench.wrk import parse_wrk, wrk_binary
@@ -233,3 +233,18 @@ def test_store_cost_reports_a_transaction_breakdown(backend: Backend, tmp_path: 
     report = store_cost.measure(backend, events, prefix=200, count=32, batch=16, workdir=tmp_path)
     assert "16 events per transaction, 2 transactions after 200 events" in report
     assert "INSERT INTO lineage_events" in report
+
+
+def test_inferred_reads_compares_declared_and_inferred_walks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--backend", "sqlite", "--dag-runs", "3", "--chains", "2", "--samples", "1"]
+    assert inferred_reads.main([*argv, "--workdir", str(tmp_path)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| sqlite")]
+    assert len(lines) == 4
+    for line in lines:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        hook_declared, hook_all, twin_all = (cells[i].rpartition("(")[2] for i in (2, 3, 5))
+        # edges=all walks the whole hook chain, as far as the declared twin; declared stops short
+        assert hook_all == twin_all != hook_declared, line
+        assert int(cells[7].replace(",", "")) > 0, line  # inferred edges marked in the answer

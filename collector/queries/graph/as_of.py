@@ -1,6 +1,7 @@
 """``AsOfGraph(t)``: the graph as it stood at ``t``: per job, the ``run_io`` edges of its latest run
 COMPLETE at or before ``t`` (else of its latest run seen by ``t``; else, for jobs created by ``t``,
-their static lineage)."""
+their static lineage). ``inferred_graph.InferredAsOfGraph`` adds the inferred edges of the same
+runs (``edges=all``)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from mllineage.collector.queries.graph.lookups import latest_runs_as_of, symlink
 from mllineage.collector.queries.graph.walk import Direction, Hop, Node, dataset, job
 from mllineage.collector.queries.membership import fetch_in
 
-_STATIC = "static"
+#: The "run" of a job whose edges at ``as_of`` are its static (JobEvent) lineage.
+STATIC = "static"
 
 
 def dataset_graph(conn: Connection, as_of: datetime | None) -> DatasetGraph:
@@ -47,7 +49,7 @@ class AsOfGraph(DatasetGraph):
                 without,
                 lambda cond: select(jobs_t.c.id).where(cond, jobs_t.c.created_at <= self.as_of),
             )
-            self._chosen.update({row[0]: _STATIC for row in created})
+            self._chosen.update({row[0]: STATIC for row in created})
         return {j: self._chosen[j] for j in job_ids}
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
@@ -95,7 +97,7 @@ class AsOfGraph(DatasetGraph):
     ) -> list[tuple[int, int, str | None]]:
         """(job, dataset, run) edges on ``side`` of each job's chosen run."""
         chosen = self.chosen_runs(conn, job_ids)
-        by_run = {r: j for j, r in chosen.items() if r is not None and r != _STATIC}
+        by_run = {r: j for j, r in chosen.items() if r is not None and r != STATIC}
         edges: list[tuple[int, int, str | None]] = []
         rows = fetch_in(
             conn,
@@ -106,7 +108,7 @@ class AsOfGraph(DatasetGraph):
             ),
         )
         edges.extend((by_run[r], ds, r) for r, ds in rows)
-        static_jobs = [j for j, r in chosen.items() if r == _STATIC]
+        static_jobs = [j for j, r in chosen.items() if r == STATIC]
         rows = fetch_in(
             conn,
             static_io_t.c.job_id,

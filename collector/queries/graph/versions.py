@@ -2,7 +2,8 @@
 run to the exact versions it read (a read without a version means the latest version created at
 or before the run started; for a dataset that has no version by then, the latest version of a
 dataset it is symlinked with). Downstream, a version leads to the runs that read exactly it and a
-run to the versions it wrote. A dataset without any version is a node of its own (``dataset``)."""
+run to the versions it wrote. A dataset without any version is a node of its own (``dataset``).
+``inferred_graph.InferredVersionGraph`` adds every run's inferred edges (``edges=all``)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,8 @@ Semantics:
 The graph flavours live beside this module: ``current`` (``CurrentGraph``), ``as_of``
 (``AsOfGraph``), ``versions`` (``VersionGraph``) and ``columns`` (``ColumnGraph``);
 ``propagate`` walks from many origins at once; ``lookups`` holds the run, version and symlink
-lookups the graphs and the catalog share.
+lookups the graphs and the catalog share. The current, as-of and version graphs with the edges
+inferred from orchestration (``edges=all``) are in ``queries/inferred_graph.py``.
 """
 
 from __future__ import annotations
