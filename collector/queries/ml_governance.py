@@ -15,6 +15,13 @@ from mllineage.collector.db.tables import tags_t
 from mllineage.collector.errors import BadRequest
 from mllineage.collector.queries import details
 from mllineage.collector.queries.graph.propagate import Propagation, propagate
+from mllineage.collector.queries.graph.taint import (
+    Evidence,
+    Tainted,
+    TaintGraph,
+    evidence,
+    plain,
+)
 from mllineage.collector.queries.graph.versions import VersionGraph
 from mllineage.collector.queries.graph.walk import Edge, Node, dataset, version
 from mllineage.collector.queries.graph_view import (
@@ -42,7 +49,15 @@ def tagged(
     scope: Scope = "current",
     page: PageRequest = FIRST_PAGE,
 ) -> PagedAnswer[TaggedRow]:
-    """One row per (model or endpoint, tagged dataset upstream of it) with one shortest path.
+    """One row per (model or endpoint, tagged dataset upstream of it) with its most precise path.
+
+    A field-scoped tag travels along column lineage where the jobs declare it: through a job that
+    declares the column lineage of an output, the tagged column reaches only the output columns
+    derived from it (and onward); through an output without column lineage, or an inferred edge,
+    it reaches the output at job level, and from there on everything downstream. A dataset-level
+    tag propagates at job level. ``evidence`` says what a row rests on: ``column`` when its path
+    follows the tagged column hop by hop, else ``job``; the path shown is the shortest
+    column-precise one when there is one, else the shortest (``depth`` is that path's length).
 
     Rows are ordered by node id, hop distance, then tagged node id; ``page`` picks the rows
     returned (``total_count`` counts them all) and only those rows' paths are computed and
@@ -69,7 +84,12 @@ def tagged(
         fields, values = found.setdefault(dataset(dataset_id), (set(), set()))
         fields.add(field)
         values.add(tag_value)
-    reached = reached_downstream(conn, found, options=options, scope=scope, page=page)
+    starts = [
+        dataset_node._replace(field=field) if field else dataset_node
+        for dataset_node, (fields, _) in found.items()
+        for field in sorted(fields)
+    ]
+    reached = reached_downstream(conn, starts, options=options, scope=scope, page=page)
     tagging: dict[Node, tuple[set[str], set[str]]] = {}
     for origin, members in reached.members.items():
         fields, values = tagging.setdefault(origin, (set(), set()))
@@ -79,7 +99,9 @@ def tagged(
     node_id = reached.labels.node_id
     steps = inferred_steps(reached.graph)
     rows: list[TaggedRow] = []
-    for (node, hops, origin), path in zip(reached.rows, reached.paths, strict=True):
+    for (node, hops, origin), path, said in zip(
+        reached.rows, reached.paths, reached.evidence, strict=True
+    ):
         view = reached.labels.view(node)
         tagged_fields, tag_values = tagging[origin]
         rows.append(
@@ -94,6 +116,7 @@ def tagged(
                 tagged_fields=sorted(tagged_fields),
                 depth=hops,
                 path=path,
+                evidence=said,
                 inferred=passes_inferred(path, steps),
             )
         )
@@ -105,6 +128,7 @@ class Reached:
     """One page of (consumer, hops, origin) rows found downstream of a set of datasets."""
 
     rows: list[tuple[Node, int, Node]]
+    evidence: list[Evidence]  # "column" or "job", one per row
     paths: list[list[str]]  # node ids, origin ... consumer, one per row
     labels: Labels
     graph: GraphView
@@ -123,8 +147,13 @@ def reached_downstream(
     page: PageRequest,
 ) -> Reached:
     """Every node of ``options.kinds`` (default: models and endpoints) downstream of any of the
-    datasets ``starts``, with one shortest path per (node, origin) row: the set query behind
-    ``tagged`` and ``quality``.
+    datasets ``starts``, with the most precise shortest path per (node, origin) row: the set
+    query behind ``tagged`` and ``quality``.
+
+    A start whose ``field`` is set is that column of its dataset: it travels along column lineage
+    where the jobs declare it (``graph.taint``), and a row it reaches only that way rests on
+    ``column`` evidence; everything else on ``job`` evidence. A row's path is its shortest
+    column-precise path when there is one, else its shortest path; ``hops`` is that path's.
 
     Rows are ordered by node id, hop distance, then origin id; ``page`` picks the rows returned
     (``total`` counts them all) and only those rows' paths are computed and labelled, so a page
@@ -134,14 +163,23 @@ def reached_downstream(
     *version* (and every endpoint deployment) ever built on them is reported.
     """
     found = list(starts)
-    graph = VersionGraph() if scope == "versions" else graph_for(conn, options)
-    canon = graph.canonical(conn, found)
+    inner = VersionGraph() if scope == "versions" else graph_for(conn, options)
+    graph = TaintGraph(inner, as_of=None if scope == "versions" else options.as_of)
+    bare = list(dict.fromkeys(plain(node) for node in found))
+    canon = inner.canonical(conn, bare)
     members: dict[Node, list[Node]] = {}
-    for node in found:
+    for node in bare:
         members.setdefault(canon.get(node, node), []).append(node)
-    origins: dict[Node, Node] = {origin: origin for origin in members}
+    versions: dict[Node, list[Node]] = {}
     if scope == "versions":
-        origins.update(_all_versions(conn, list(members)))
+        for one, of in _all_versions(conn, list(members)).items():
+            versions.setdefault(of, []).append(one)
+    origins: dict[Node, Node] = {}
+    for node in found:
+        origin = canon.get(plain(node), plain(node))
+        origins[node] = origin
+        for one in versions.get(origin, ()):
+            origins[one._replace(field=node.field)] = origin
     spread = propagate(
         graph,
         conn,
@@ -154,19 +192,21 @@ def reached_downstream(
     kept = of_kinds(conn, spread.ids_by_type(), options.kinds or DEFAULT_KINDS, labels)
     labels.add(conn, kept)
     node_id = labels.node_id
+    best = _best_states(spread, graph, kept)
     order = sorted(kept, key=node_id)
-    counts = [spread.count(node) for node in order]
-    chosen = _page_rows(conn, spread, labels, page, order, counts)
-    paths = spread.paths(conn, [(node, origin, hops) for node, hops, origin in chosen])
-    steps = {step for path in paths for step in path}
+    counts = [len(best.get(node, ())) for node in order]
+    chosen = _page_rows(conn, spread, best, labels, page, order, counts)
+    paths = spread.paths(conn, [(state, origin, hops) for _, state, hops, origin in chosen])
+    steps = {plain(step) for path in paths for step in path}
     labels.add(conn, steps)
     shown = {step: node_id(step) for step in steps}
-    edges = {Edge(a, b, _run_of(a, b)) for a, b in spread.steps()}
+    edges = {Edge(plain(a), plain(b), _run_of(a, b)) for a, b in spread.steps()}
     view = graph_of(labels, shown, edges)
-    mark(conn, view, labels, graph)
+    mark(conn, view, labels, inner)
     return Reached(
-        rows=chosen,
-        paths=[[shown[step] for step in path] for path in paths],
+        rows=[(node, hops, origin) for node, _, hops, origin in chosen],
+        evidence=[evidence(state) for _, state, _, _ in chosen],
+        paths=[[shown[plain(step)] for step in path] for path in paths],
         labels=labels,
         graph=view,
         truncated=spread.truncated,
@@ -175,16 +215,44 @@ def reached_downstream(
     )
 
 
+#: (precision: 0 column, 1 job; hops; state) of the best state of one (node, origin)
+_Best = tuple[int, int, Node]
+
+
+def _best_states(
+    spread: Propagation, graph: TaintGraph, kept: Iterable[Node]
+) -> dict[Node, dict[int, _Best]]:
+    """For each kept node: origin index -> its most precise, then nearest, state reached from
+    that origin (one pass over the propagation's levels)."""
+    inner = graph.inner
+    wanted = {inner.key_of(node): node for node in kept}
+    best: dict[Node, dict[int, _Best]] = {}
+    for hops, level in enumerate(spread.levels):
+        for key, bits in level.items():
+            is_column = isinstance(key, Tainted)
+            node = wanted.get(key.key if isinstance(key, Tainted) else key)
+            if node is None:
+                continue
+            rank = 0 if is_column else 1
+            per_origin = best.setdefault(node, {})
+            for bit in bits:
+                known = per_origin.get(bit)
+                if known is None or (rank, hops) < known[:2]:
+                    per_origin[bit] = (rank, hops, graph.node_of(key))
+    return best
+
+
 def _page_rows(
     conn: Connection,
     spread: Propagation,
+    best: dict[Node, dict[int, _Best]],
     labels: Labels,
     page: PageRequest,
     order: list[Node],
     counts: list[int],
-) -> list[tuple[Node, int, Node]]:
-    """The page's (node, hops, origin) rows, in row order: nodes in ``order`` (by id), each
-    node's ``counts`` rows by hop distance then origin id. Only the nodes on the page are
+) -> list[tuple[Node, Node, int, Node]]:
+    """The page's (node, state, hops, origin) rows, in row order: nodes in ``order`` (by id),
+    each node's ``counts`` rows by hop distance then origin id. Only the nodes on the page are
     expanded and only their origins labelled."""
     start, end = page.offset, page.offset + page.limit
     window: list[tuple[Node, int]] = []
@@ -195,14 +263,16 @@ def _page_rows(
         if position + count > start:
             window.append((node, position))
         position += count
-    reaching = {node: spread.reaching(node) for node, _ in window}
-    labels.add(conn, {origin for found in reaching.values() for origin, _ in found})
-    rows: list[tuple[Node, int, Node]] = []
+    labels.add(conn, {spread.origins[bit] for node, _ in window for bit in best[node]})
+    rows: list[tuple[Node, Node, int, Node]] = []
     for node, first in window:
-        found = sorted(reaching[node], key=lambda pair: (pair[1], labels.node_id(pair[0])))
-        for index, (origin, hops) in enumerate(found, start=first):
+        found = sorted(
+            ((spread.origins[bit], state, hops) for bit, (_, hops, state) in best[node].items()),
+            key=lambda row: (row[2], labels.node_id(row[0])),
+        )
+        for index, (origin, state, hops) in enumerate(found, start=first):
             if start <= index < end:
-                rows.append((node, hops, origin))
+                rows.append((node, state, hops, origin))
     return rows
 
 
