@@ -65,7 +65,7 @@ def tagged(
     the page's paths.
 
     ``tag`` is ``key`` (any value but a negative one) or ``key:value``. ``tagged_fields`` lists the
-    tagged columns of the tagged dataset ('' stands for a dataset-level tag). ``kinds`` defaults
+    tagged columns of the tagged dataset that reach the node ('' stands for a dataset-level tag). ``kinds`` defaults
     to models and endpoints. ``scope`` "current" walks the current graph (or the graph as of
     ``asOf``); "versions" walks the version-pinned history instead, so every model *version*
     (and every endpoint deployment) ever built on tagged data is reported, even when the job that
@@ -90,20 +90,17 @@ def tagged(
         for field in sorted(fields)
     ]
     reached = reached_downstream(conn, starts, options=options, scope=scope, page=page)
-    tagging: dict[Node, tuple[set[str], set[str]]] = {}
+    tag_values: dict[Node, set[str]] = {}
     for origin, members in reached.members.items():
-        fields, values = tagging.setdefault(origin, (set(), set()))
         for member in members:
-            fields.update(found[member][0])
-            values.update(found[member][1])
+            tag_values.setdefault(origin, set()).update(found[member][1])
     node_id = reached.labels.node_id
     steps = inferred_steps(reached.graph)
     rows: list[TaggedRow] = []
-    for (node, hops, origin), path, said in zip(
-        reached.rows, reached.paths, reached.evidence, strict=True
+    for (node, hops, origin), path, said, reaching in zip(
+        reached.rows, reached.paths, reached.evidence, reached.fields, strict=True
     ):
         view = reached.labels.view(node)
-        tagged_fields, tag_values = tagging[origin]
         rows.append(
             TaggedRow(
                 node_id=node_id(node),
@@ -111,9 +108,9 @@ def tagged(
                 name=view.name,
                 kind=view.kind,
                 tag_key=key,
-                tag_values=sorted(tag_values),
+                tag_values=sorted(tag_values[origin]),
                 tagged_node_id=node_id(origin),
-                tagged_fields=sorted(tagged_fields),
+                tagged_fields=reaching,
                 depth=hops,
                 path=path,
                 evidence=said,
@@ -129,6 +126,7 @@ class Reached:
 
     rows: list[tuple[Node, int, Node]]
     evidence: list[Evidence]  # "column" or "job", one per row
+    fields: list[list[str]]  # the origin's tagged fields that reach the node ('': the dataset)
     paths: list[list[str]]  # node ids, origin ... consumer, one per row
     labels: Labels
     graph: GraphView
@@ -174,11 +172,11 @@ def reached_downstream(
     if scope == "versions":
         for one, of in _all_versions(conn, list(members)).items():
             versions.setdefault(of, []).append(one)
-    origins: dict[Node, Node] = {}
+    origins: dict[Node, Node] = {}  # start -> its origin, labelled with the tagged field
     for node in found:
-        origin = canon.get(plain(node), plain(node))
+        origin = canon.get(plain(node), plain(node))._replace(field=node.field)
         origins[node] = origin
-        for one in versions.get(origin, ()):
+        for one in versions.get(plain(origin), ()):
             origins[one._replace(field=node.field)] = origin
     spread = propagate(
         graph,
@@ -195,8 +193,8 @@ def reached_downstream(
     best = _best_states(spread, graph, kept)
     order = sorted(kept, key=node_id)
     counts = [len(best.get(node, ())) for node in order]
-    chosen = _page_rows(conn, spread, best, labels, page, order, counts)
-    paths = spread.paths(conn, [(state, origin, hops) for _, state, hops, origin in chosen])
+    chosen = _page_rows(conn, best, labels, page, order, counts)
+    paths = spread.paths(conn, [(pick.state, pick.origin, pick.hops) for _, pick in chosen])
     steps = {plain(step) for path in paths for step in path}
     labels.add(conn, steps)
     shown = {step: node_id(step) for step in steps}
@@ -204,8 +202,9 @@ def reached_downstream(
     view = graph_of(labels, shown, edges)
     mark(conn, view, labels, inner)
     return Reached(
-        rows=[(node, hops, origin) for node, _, hops, origin in chosen],
-        evidence=[evidence(state) for _, state, _, _ in chosen],
+        rows=[(node, pick.hops, plain(pick.origin)) for node, pick in chosen],
+        evidence=[evidence(pick.state) for _, pick in chosen],
+        fields=[sorted(pick.fields) for _, pick in chosen],
         paths=[[shown[plain(step)] for step in path] for path in paths],
         labels=labels,
         graph=view,
@@ -215,18 +214,27 @@ def reached_downstream(
     )
 
 
-#: (precision: 0 column, 1 job; hops; state) of the best state of one (node, origin)
-_Best = tuple[int, int, Node]
+@dataclass
+class _Pick:
+    """The state shown for one (node, origin) row: the most precise (``rank`` 0: column, 1: job),
+    then nearest, state reached from one of the origin's starts (``origin``: that start's label,
+    with its field); ``fields``: the origin's fields (``''``: the dataset) that reach the node."""
+
+    rank: int
+    hops: int
+    state: Node
+    origin: Node
+    fields: set[str]
 
 
 def _best_states(
     spread: Propagation, graph: TaintGraph, kept: Iterable[Node]
-) -> dict[Node, dict[int, _Best]]:
-    """For each kept node: origin index -> its most precise, then nearest, state reached from
-    that origin (one pass over the propagation's levels)."""
+) -> dict[Node, dict[Node, _Pick]]:
+    """For each kept node: origin -> the row's ``_Pick`` (one pass over the propagation's
+    levels)."""
     inner = graph.inner
     wanted = {inner.key_of(node): node for node in kept}
-    best: dict[Node, dict[int, _Best]] = {}
+    best: dict[Node, dict[Node, _Pick]] = {}
     for hops, level in enumerate(spread.levels):
         for key, bits in level.items():
             is_column = isinstance(key, Tainted)
@@ -236,24 +244,31 @@ def _best_states(
             rank = 0 if is_column else 1
             per_origin = best.setdefault(node, {})
             for bit in bits:
-                known = per_origin.get(bit)
-                if known is None or (rank, hops) < known[:2]:
-                    per_origin[bit] = (rank, hops, graph.node_of(key))
+                labelled = spread.origins[bit]
+                origin = plain(labelled)
+                known = per_origin.get(origin)
+                if known is None:
+                    state = graph.node_of(key)
+                    per_origin[origin] = _Pick(rank, hops, state, labelled, {labelled.field})
+                    continue
+                known.fields.add(labelled.field)
+                if (rank, hops) < (known.rank, known.hops):
+                    known.rank, known.hops = rank, hops
+                    known.state, known.origin = graph.node_of(key), labelled
     return best
 
 
 def _page_rows(
     conn: Connection,
-    spread: Propagation,
-    best: dict[Node, dict[int, _Best]],
+    best: dict[Node, dict[Node, _Pick]],
     labels: Labels,
     page: PageRequest,
     order: list[Node],
     counts: list[int],
-) -> list[tuple[Node, Node, int, Node]]:
-    """The page's (node, state, hops, origin) rows, in row order: nodes in ``order`` (by id),
-    each node's ``counts`` rows by hop distance then origin id. Only the nodes on the page are
-    expanded and only their origins labelled."""
+) -> list[tuple[Node, _Pick]]:
+    """The page's (node, pick) rows, in row order: nodes in ``order`` (by id), each node's
+    ``counts`` rows by hop distance then origin id. Only the nodes on the page are expanded and
+    only their origins labelled."""
     start, end = page.offset, page.offset + page.limit
     window: list[tuple[Node, int]] = []
     position = 0
@@ -263,16 +278,13 @@ def _page_rows(
         if position + count > start:
             window.append((node, position))
         position += count
-    labels.add(conn, {spread.origins[bit] for node, _ in window for bit in best[node]})
-    rows: list[tuple[Node, Node, int, Node]] = []
+    labels.add(conn, {origin for node, _ in window for origin in best[node]})
+    rows: list[tuple[Node, _Pick]] = []
     for node, first in window:
-        found = sorted(
-            ((spread.origins[bit], state, hops) for bit, (_, hops, state) in best[node].items()),
-            key=lambda row: (row[2], labels.node_id(row[0])),
-        )
-        for index, (origin, state, hops) in enumerate(found, start=first):
+        found = sorted(best[node].items(), key=lambda item: (item[1].hops, labels.node_id(item[0])))
+        for index, (_, pick) in enumerate(found, start=first):
             if start <= index < end:
-                rows.append((node, state, hops, origin))
+                rows.append((node, pick))
     return rows
 
 

@@ -286,13 +286,13 @@ def _model(key: tuple[str, str], **facets: Any) -> dict[str, Any]:
 def test_a_symlinked_dataset_tagged_under_one_name_read_under_another(
     client: TestClient,
 ) -> None:
-    # The lake path declares the Hive table as its symlink and is tagged (email); ``split``
+    # The lake path declares the Hive table as its symlink and is tagged (email, phone); ``split``
     # reads the Hive table and names it in its column lineage: contacts.contact <- email,
     # geo.country <- country, audit has no column lineage. One model per output.
     lake = dataset(
         *LAKE,
         symlinks=facet(identifiers=[{"namespace": TABLE[0], "name": TABLE[1], "type": "TABLE"}]),
-        tags=_tags("email"),
+        tags=_tags("email", "phone"),
     )
     contacts = dataset(*CONTACTS, columnLineage=_lineage(contact=[(TABLE, "email")]))
     geo = dataset(*GEO, columnLineage=_lineage(country=[(TABLE, "country")]))
@@ -316,6 +316,14 @@ def test_a_symlinked_dataset_tagged_under_one_name_read_under_another(
         (_id(CONTACTS), _id(LAKE), "column", 2),
         (_id(LAKE), _id(LAKE), "column", 0),
     ]
+    # phone is tagged too, but only the job-level output (audit) is reached through it.
+    assert {r["node_id"]: r["tagged_fields"] for r in body["rows"]} == {
+        _id(M_AUDIT): ["email", "phone"],
+        _id(M_CONTACT): ["email"],
+        _id(AUDIT): ["email", "phone"],
+        _id(CONTACTS): ["email"],
+        _id(LAKE): ["email", "phone"],
+    }
     assert paths(body)[(_id(M_CONTACT), _id(LAKE))] == [
         _id(LAKE), "job:jobs:split", _id(CONTACTS), "job:jobs:fit_contact", _id(M_CONTACT)
     ]  # fmt: skip
