@@ -471,6 +471,7 @@ def tagged(
         ("NODE", "node_id"),
         ("TAGGED SOURCE", "tagged_node_id"),
         ("FIELDS", "tagged_fields"),
+        ("EVIDENCE", "evidence"),
         ("DEPTH", "depth"),
         ("PATH", "path"),
     ]

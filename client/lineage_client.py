@@ -253,7 +253,9 @@ class LineageClient:
         """Which models and endpoints have data tagged ``tag`` (e.g. ``pii``) upstream?
 
         ``scope="versions"`` asks about every model version ever built, not today's graph
-        (``"current"``; ``"graph"`` is its old name).
+        (``"current"``; ``"graph"`` is its old name). Each row's ``evidence`` says what its
+        ``path`` rests on: ``"column"`` (the tagged column followed through every job's column
+        lineage) or ``"job"`` (some hop propagates at job level).
         Every row, fetched page by page (``page_size`` rows per request).
         """
         return self._rows(

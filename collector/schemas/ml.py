@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -165,6 +165,14 @@ class TaggedRow:
     ]
     depth: int
     path: list[str]
+    evidence: Annotated[
+        Literal["column", "job"],
+        Field(
+            description="column: the path follows the tagged column through every job's column"
+            " lineage; job: some hop propagates at job level (a dataset-level tag, an output"
+            " without column lineage, an inferred edge)"
+        ),
+    ] = "job"
     inferred: Inferred = False
 
 

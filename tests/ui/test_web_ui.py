@@ -128,6 +128,9 @@ def test_governance_lists_v1_and_draws_its_pii_path(page: Page, demo_server: str
     row = page.locator("tr", has=page.locator('a[href*="churn-classifier"]')).filter(has_text="v1")
     expect(row.first).to_be_visible()
     expect(row.first).to_contain_text("email")
+    # The model declares no column lineage: v1 is reached from the tagged email at job level.
+    expect(row.first.locator(".badge.evidence-job")).to_have_text("job")
+    expect(page.locator("table.tagged th", has_text="evidence").first).to_be_visible()
     row.first.click()
     evidence = page.locator(".evidence")
     expect(evidence.locator("g.node.on-path").first).to_be_visible()

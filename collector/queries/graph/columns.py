@@ -1,5 +1,7 @@
-"""``ColumnGraph``: ``column_lineage``, output column <- input column (as of a time: the
-``columnLineage`` facets of the versions current then)."""
+"""Column lineage, read in one place: ``ColumnGraph`` walks ``column_lineage``, output column <-
+input column (as of a time: the ``columnLineage`` facets of the versions current then);
+``derivations`` says, for the outputs a propagation reaches, which input columns each of their
+columns is derived from (current, as of a time, or as one dataset version reported it)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,15 @@ from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.db.tables import column_lineage_t, datasets_t, namespaces_t, versions_t
 from mllineage.collector.queries.graph.as_of import AsOfGraph
-from mllineage.collector.queries.graph.walk import Direction, Hop, Node, NodeGraph, column, dataset
+from mllineage.collector.queries.graph.walk import (
+    Direction,
+    Hop,
+    Node,
+    NodeGraph,
+    column,
+    dataset,
+    version,
+)
 from mllineage.collector.queries.membership import fetch_in
 
 
@@ -119,14 +129,75 @@ def column_links_as_of(
             lambda cond: select(versions_t.c.dataset_id).distinct().where(cond),
         )
     }
-    wanted: list[tuple[int, str, str, str, str]] = []
-    for ds, version_facets in facets.items():
-        lineage = (version_facets or {}).get("columnLineage") or {}
+    links = _facet_links(conn, facets)
+    unversioned = [ds for ds in dataset_ids if ds not in versioned_ids]
+    cl = column_lineage_t.c
+    links.extend(
+        fetch_in(
+            conn,
+            cl.dataset_id,
+            unversioned,
+            lambda cond: select(cl.dataset_id, cl.field, cl.input_dataset_id, cl.input_field).where(
+                cond
+            ),
+        )
+    )
+    return [(int(a), str(b), int(c), str(d)) for a, b, c, d in links]
+
+
+#: output column -> the (input dataset id, input column) pairs it is derived from
+Derivation = dict[str, list[tuple[int, str]]]
+
+
+def derivations(
+    conn: Connection, nodes: Sequence[Node], as_of: datetime | None = None
+) -> dict[Node, Derivation]:
+    """The column lineage of each output node, as the graph it was reached in sees it: a
+    ``dataset`` node's current ``columnLineage`` (its facet as of ``as_of`` when given, as
+    ``column_links_as_of`` reads it), a ``version`` node's own facet. A node missing from the
+    answer has no column lineage (the producer declared none)."""
+    found: dict[Node, Derivation] = {}
+    dataset_ids = sorted({int(n.id) for n in nodes if n.type == "dataset"})
+    if dataset_ids:
+        if as_of is None:
+            cl = column_lineage_t.c
+            rows = fetch_in(
+                conn,
+                cl.dataset_id,
+                dataset_ids,
+                lambda cond: select(
+                    cl.dataset_id, cl.field, cl.input_dataset_id, cl.input_field
+                ).where(cond),
+            )
+            links = [(int(a), str(b), int(c), str(d)) for a, b, c, d in rows]
+        else:
+            links = column_links_as_of(conn, dataset_ids, as_of)
+        for ds, out_field, in_ds, in_field in links:
+            found.setdefault(dataset(ds), {}).setdefault(out_field, []).append((in_ds, in_field))
+    version_ids = sorted({int(n.id) for n in nodes if n.type == "version"})
+    if version_ids:
+        facets = fetch_in(
+            conn,
+            versions_t.c.id,
+            version_ids,
+            lambda cond: select(versions_t.c.id, versions_t.c.facets).where(cond),
+        )
+        for vid, out_field, in_ds, in_field in _facet_links(conn, dict(facets)):
+            found.setdefault(version(vid), {}).setdefault(out_field, []).append((in_ds, in_field))
+    return found
+
+
+def _facet_links(conn: Connection, facets: dict[Any, Any]) -> list[tuple[Any, str, int, str]]:
+    """(owner, column, input dataset id, input column) from each owner's ``columnLineage`` facet
+    (in ``facets``: owner -> its facets); input datasets that are not stored are left out."""
+    wanted: list[tuple[Any, str, str, str, str]] = []
+    for owner, owner_facets in facets.items():
+        lineage = (owner_facets or {}).get("columnLineage") or {}
         for out_field, spec in (lineage.get("fields") or {}).items():
             for source in (spec or {}).get("inputFields") or []:
                 wanted.append(
                     (
-                        ds,
+                        owner,
                         str(out_field),
                         str(source["namespace"]),
                         str(source["name"]),
@@ -146,19 +217,8 @@ def column_links_as_of(
             else []
         )
     }
-    links = [
-        (ds, f, ids[(ns, name)], in_f) for ds, f, ns, name, in_f in wanted if (ns, name) in ids
+    return [
+        (owner, f, int(ids[(ns, name)]), in_f)
+        for owner, f, ns, name, in_f in wanted
+        if (ns, name) in ids
     ]
-    unversioned = [ds for ds in dataset_ids if ds not in versioned_ids]
-    cl = column_lineage_t.c
-    links.extend(
-        fetch_in(
-            conn,
-            cl.dataset_id,
-            unversioned,
-            lambda cond: select(cl.dataset_id, cl.field, cl.input_dataset_id, cl.input_field).where(
-                cond
-            ),
-        )
-    )
-    return [(int(a), str(b), int(c), str(d)) for a, b, c, d in links]

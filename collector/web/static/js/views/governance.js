@@ -16,6 +16,15 @@ function versionTag(row) {
   return h("span", { class: "muted", title: version }, ` @${version.slice(0, 8)}`);
 }
 
+/** What a row's path rests on: the tagged column followed through column lineage, or job level. */
+function evidenceBadge(row) {
+  const title =
+    row.evidence === "column"
+      ? "Every job on the path declares column lineage deriving the tagged column"
+      : "Some hop propagates at job level (dataset-level tag, output without column lineage, or inferred edge)";
+  return h("span", { class: `badge evidence-${row.evidence}`, title }, row.evidence);
+}
+
 export function governanceView(main, params) {
   const tag = params.get("tag") || "pii";
   const asOf = params.get("asOf") || "";
@@ -45,7 +54,8 @@ export function governanceView(main, params) {
   function show(answer, row, tr) {
     for (const other of main.querySelectorAll("tr.chosen")) other.classList.remove("chosen");
     tr.classList.add("chosen");
-    mount(evidence, h("p", {}, row.path.map((id) => answer.graph.nodes.find((n) => n.id === id)?.name || id).join(" → ")), graphView.element);
+    const names = row.path.map((id) => answer.graph.nodes.find((n) => n.id === id)?.name || id).join(" → ");
+    mount(evidence, h("p", {}, evidenceBadge(row), " ", names), graphView.element);
     const sub = pathsGraph(answer.graph, [row.path]);
     const fields = row.tagged_fields.filter(Boolean);
     const notes = new Map([[row.path[0], `${row.tag_key}${fields.length ? `: ${fields.join(", ")}` : ""}`]]);
@@ -66,6 +76,7 @@ export function governanceView(main, params) {
         h("td", {}, link(href(row.kind === "model" ? "/ui/model" : "/ui/lineage", { nodeId: row.node_id.split("#")[0] }), row.name), versionTag(row)),
         h("td", {}, h("code", {}, row.tagged_node_id.replace(/^dataset:/, ""))),
         h("td", {}, row.tagged_fields.filter(Boolean).map((f) => badge(f, "pii"))),
+        h("td", {}, evidenceBadge(row)),
         h("td", {}, String(row.depth)),
       );
       tr.addEventListener("click", (e) => {
@@ -76,7 +87,7 @@ export function governanceView(main, params) {
       });
       tbody.append(tr);
     }
-    const head = h("thead", {}, h("tr", {}, ["kind", "node", "tagged source", "fields", "depth"].map((c) => h("th", { scope: "col" }, c))));
+    const head = h("thead", {}, h("tr", {}, ["kind", "node", "tagged source", "fields", "evidence", "depth"].map((c) => h("th", { scope: "col" }, c))));
     mount(target, h("table", { class: "tagged" }, head, tbody), answer.total_count > answer.rows.length ? h("p", { class: "muted" }, `first ${answer.rows.length} of ${answer.total_count}`) : null);
   }
 
