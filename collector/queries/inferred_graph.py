@@ -75,6 +75,11 @@ class InferringGraph:
             known.append(edge)
         return origin, target, edge
 
+    def _inferred(self, origin: Node, target: Node, edge: InferredEdge, downstream: bool) -> Hop:
+        """``_hop``, as the walk's ``Hop`` (the edge's run)."""
+        self._hop(origin, target, edge, downstream)
+        return origin, target, edge.run_uuid
+
 
 class InferredCurrentGraph(InferringGraph, CurrentGraph):
     """``CurrentGraph`` plus the inferred edges of each job's current run."""
@@ -169,38 +174,52 @@ class InferredAsOfGraph(InferringGraph, AsOfGraph):
                     hops.append(self._inferred(jobs[edge.job_id], target, edge, downstream))
         return hops
 
-    def _inferred(self, origin: Node, target: Node, edge: InferredEdge, downstream: bool) -> Hop:
-        self._hop(origin, target, edge, downstream)
-        return origin, target, edge.run_uuid
-
 
 class InferredVersionGraph(InferringGraph, VersionGraph):
     """``VersionGraph`` plus the inferred edges of every run it reaches, each dataset side pinned
     to the version it stands for (``inferred_history``): upstream, a version leads to the runs
     that wrote it by inference and a run to the versions it read by inference; downstream, a
-    version leads to the runs that read it by inference and a run to the versions it wrote so."""
+    version leads to the runs that read it by inference and a run to the versions it wrote so.
+    Upstream, the inferred reads of the runs producing a level's versions are fetched with that
+    level (as ``VersionGraph`` does with the declared reads)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.inferred = {}
+        self._inferred_reads: dict[str, list[inferred_history.Resolved]] = {}
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
         hops = super().expand(conn, frontier, direction)
         downstream = direction == "downstream"
         versions = [int(n.id) for n in frontier if n.type == "version"]
         plain = [int(n.id) for n in frontier if n.type == "dataset"]
-        if versions or plain:
-            side = "in" if downstream else "out"
-            for edge, node in inferred_history.of_versions(conn, versions, plain, side):
-                self._hop(node, run(edge.run_uuid), edge, downstream)
-                hops.append((node, run(edge.run_uuid), edge.run_uuid))
+        at_datasets: list[inferred_history.Resolved] = []
+        if downstream:
+            at_datasets = inferred_history.of_versions(conn, versions, plain, "in")
+        else:
+            if versions:
+                at_datasets, reads = inferred_history.upstream_of_versions(conn, versions)
+                self._inferred_reads.update(reads)
+            if plain:
+                at_datasets += inferred_history.of_versions(conn, [], plain, "out")
+        for edge, node in at_datasets:
+            hops.append(self._inferred(node, run(edge.run_uuid), edge, downstream))
         runs = [str(n.id) for n in frontier if n.type == "run"]
-        if runs:
-            side = "out" if downstream else "in"
-            for edge, target in inferred_history.of_runs(conn, runs, side):
-                self._hop(run(edge.run_uuid), target, edge, downstream)
-                hops.append((run(edge.run_uuid), target, edge.run_uuid))
+        for edge, target in self._of_runs(conn, runs, "out" if downstream else "in"):
+            hops.append(self._inferred(run(edge.run_uuid), target, edge, downstream))
         return hops
+
+    def _of_runs(
+        self, conn: Connection, runs: list[str], side: str
+    ) -> list[inferred_history.Resolved]:
+        """``inferred_history.of_runs``; upstream, from the reads fetched with the producing
+        runs for the runs whose declared reads the level before fetched (``VersionGraph._reads``)."""
+        if side == "in":
+            known = [r for r in runs if r in self._reads]
+            runs = [r for r in runs if r not in self._reads]
+            cached = [found for r in known for found in self._inferred_reads.get(r, ())]
+            return [*cached, *inferred_history.of_runs(conn, runs, side)]
+        return inferred_history.of_runs(conn, runs, side)
 
 
 def marked(

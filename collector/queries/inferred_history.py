@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal, select, union_all
 
 from mllineage.collector.db.tables import inferred_io_t, runs_t, versions_t
 from mllineage.collector.queries.graph.walk import Node, dataset, version
@@ -96,6 +96,43 @@ def of_versions(
         ):
             found[(edge, target)] = None
     return list(found)
+
+
+def upstream_of_versions(
+    conn: Connection, version_ids: Sequence[int]
+) -> tuple[list[Resolved], dict[str, list[Resolved]]]:
+    """For an upstream walk at these versions: the inferred writes that stand for them, and the
+    inferred reads of the runs that produced them (``versions.run_uuid``), which the walk's
+    next level asks for. One statement; the reads come keyed by run."""
+    rows = fetch_in(
+        conn,
+        versions_t.c.id,
+        version_ids,
+        lambda cond: union_all(
+            _resolving("out")
+            .add_columns(literal("out"))
+            .where(
+                inferred_io_t.c.dataset_id.in_(select(versions_t.c.dataset_id).where(cond)),
+                inferred_io_t.c.direction == "out",
+            ),
+            _resolving("in")
+            .add_columns(literal("in"))
+            .where(
+                inferred_io_t.c.run_uuid.in_(select(versions_t.c.run_uuid).where(cond)),
+                inferred_io_t.c.direction == "in",
+            ),
+        ),
+    )
+    wanted = set(version_ids)
+    writes: dict[Resolved, None] = {}
+    reads: dict[str, list[Resolved]] = {}
+    for row in rows:
+        edge, target = _resolved(row)
+        if row[8] == "in":
+            reads.setdefault(edge.run_uuid, []).append((edge, target))
+        elif target.type == "version" and int(target.id) in wanted:
+            writes[(edge, target)] = None
+    return list(writes), reads
 
 
 def _edge_columns() -> Any:
