@@ -12,7 +12,8 @@ the operating system (``memory.release_free_memory``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import Request
 
@@ -45,8 +46,9 @@ class InflightBudget:
             release_free_memory()
 
 
-async def reserve_body(request: Request) -> AsyncIterator[None]:
-    """FastAPI dependency of the ingest routes: hold this request's bytes while it runs."""
+@contextmanager
+def reserved_body(request: Request) -> Iterator[None]:
+    """Hold this ingest request's bytes while it runs (503 ``Overloaded`` when over budget)."""
     settings = request.app.state.settings
     budget: InflightBudget = request.app.state.inflight
     declared = request.headers.get("content-length", "")
