@@ -199,7 +199,9 @@ def _profile(
             return {}
         outputs[fmt] = str(out)
     summary = ctx.path(f"profile-{label}-{ctx.backend}.summary.txt")
-    summary.write_text(summarize(ctx.path(f"profile-{label}-{ctx.backend}.txt")))
+    raw = ctx.path(f"profile-{label}-{ctx.backend}.txt")
+    loop_only = summarize(raw, 60, event_loop_only=True)
+    summary.write_text(f"{summarize(raw)}\n\n== event-loop (main) threads only ==\n{loop_only}\n")
     ctx.log(f"profile: {outputs['flamegraph']} and {summary}")
     return {"profile_svg": outputs["flamegraph"], "profile_summary": str(summary)}
 
