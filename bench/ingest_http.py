@@ -16,7 +16,14 @@ from bench.context import Context
 from bench.databases import fresh_database
 from bench.profiling import py_spy, record, summarize
 from bench.report import Figure
-from bench.servers import RssSampler, Server, ceiling_server, collector_server, peak_rss_bytes
+from bench.servers import (
+    RssSampler,
+    Server,
+    ceiling_server,
+    collector_server,
+    peak_rss_bytes,
+    thread_cpu_seconds,
+)
 from bench.wrk import Feeder, WrkResult
 from mllineage.collector.db.engine import make_engine
 from mllineage.collector.ingest.backlog import projection_backlog
@@ -26,19 +33,30 @@ SINGLE_TARGET = 0.7  # the collector's share of the ceiling, single-event, on Po
 
 def _load(
     ctx: Context, server: Server, feeder: Feeder, *, batch: int, connections: int
-) -> WrkResult:
+) -> tuple[WrkResult, dict[str, float]]:
+    """The measured wrk pass (after the warm-up) and the server's CPU per request during it."""
     path = "/api/v1/lineage/batch" if batch else "/api/v1/lineage"
     if ctx.warmup > 0:
         feeder.run(
             server.base_url, path=path, batch=batch, duration=ctx.warmup, connections=connections
         )
-    return feeder.run(
+    pids = server.pids()
+    main_before, other_before = thread_cpu_seconds(pids)
+    result = feeder.run(
         server.base_url, path=path, batch=batch, duration=ctx.duration, connections=connections
     )
+    main_after, other_after = thread_cpu_seconds(pids)
+    requests = max(result.requests, 1)
+    cpu = {
+        "event_loop_cpu_us_per_request": (main_after - main_before) / requests * 1e6,
+        "other_threads_cpu_us_per_request": (other_after - other_before) / requests * 1e6,
+    }
+    return result, cpu
 
 
-def _wrk_detail(result: WrkResult, batch: int) -> dict[str, Any]:
+def _wrk_detail(result: WrkResult, batch: int, cpu: dict[str, float]) -> dict[str, Any]:
     return {
+        **{name: round(value, 1) for name, value in cpu.items()},
         "requests": result.requests,
         "seconds": result.seconds,
         "requests_per_second": result.requests_per_second,
@@ -56,14 +74,16 @@ def _measure(ctx: Context, *, batch: int, connections: int, bench: str) -> list[
     per_request = batch or 1
     ctx.log(f"{label}: ceiling, {connections} connections, {ctx.duration:.0f}s")
     with ceiling_server(workers=ctx.workers, log=ctx.path(f"server-ceiling-{label}.log")) as srv:
-        ceiling = _load(ctx, srv, Feeder(prefix, ctx.threads), batch=batch, connections=connections)
+        ceiling, ceiling_cpu = _load(
+            ctx, srv, Feeder(prefix, ctx.threads), batch=batch, connections=connections
+        )
     ctx.log(f"{label}: collector on {ctx.backend}")
     with fresh_database(ctx.backend, label, ctx.results) as db:
         log = ctx.path(f"server-collector-{label}-{ctx.backend}.log")
         with collector_server(db.url, workers=ctx.workers, log=log) as srv:
             feeder = Feeder(prefix, ctx.threads)
             with RssSampler(srv, interval=0.5) as rss:
-                result = _load(ctx, srv, feeder, batch=batch, connections=connections)
+                result, cpu = _load(ctx, srv, feeder, batch=batch, connections=connections)
             backlog = _backlog_at_end(db.url)
             peak = peak_rss_bytes(srv.pids())
             stored = db.count("lineage_events")
@@ -72,8 +92,8 @@ def _measure(ctx: Context, *, batch: int, connections: int, bench: str) -> list[
     collector_eps = result.requests_per_second * per_request
     ceiling_eps = ceiling.requests_per_second * per_request
     detail = {
-        "collector": _wrk_detail(result, batch),
-        "ceiling": _wrk_detail(ceiling, batch),
+        "collector": _wrk_detail(result, batch, cpu),
+        "ceiling": _wrk_detail(ceiling, batch, ceiling_cpu),
         "events_stored": stored,
         **backlog,
         "database_bytes": size,
@@ -179,7 +199,9 @@ def _profile(
             return {}
         outputs[fmt] = str(out)
     summary = ctx.path(f"profile-{label}-{ctx.backend}.summary.txt")
-    summary.write_text(summarize(ctx.path(f"profile-{label}-{ctx.backend}.txt")))
+    raw = ctx.path(f"profile-{label}-{ctx.backend}.txt")
+    loop_only = summarize(raw, 60, event_loop_only=True)
+    summary.write_text(f"{summarize(raw)}\n\n== event-loop (main) threads only ==\n{loop_only}\n")
     ctx.log(f"profile: {outputs['flamegraph']} and {summary}")
     return {"profile_svg": outputs["flamegraph"], "profile_summary": str(summary)}
 

@@ -74,8 +74,13 @@ def _frame_name(frame: str) -> str:
     return f"{match.group('func')} ({path})"
 
 
-def summarize(raw: Path, top: int = 35) -> str:
-    """Inclusive and self percentages of the hottest functions in a py-spy ``raw`` profile."""
+def summarize(raw: Path, top: int = 35, *, event_loop_only: bool = False) -> str:
+    """Inclusive and self percentages of the hottest functions in a py-spy ``raw`` profile.
+
+    ``event_loop_only``: only the samples of the main threads (where the event loop runs every
+    request's Python code); a stack that starts in ``Thread._bootstrap`` belongs to another thread
+    (writer, projector, pools) and is left out. Multiplied by the event loop's CPU per request
+    (the ingest figures' detail), a share gives microseconds per request."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
     total = 0
@@ -85,6 +90,8 @@ def summarize(raw: Path, top: int = 35) -> str:
             continue
         count = int(count_text)
         frames = [_frame_name(f) for f in stack.split(";")]
+        if event_loop_only and any(f.startswith("Thread._bootstrap ") for f in frames):
+            continue
         # the first frame is the thread ("process ... / thread ..."); keep it as its own row
         total += count
         for name in set(frames):

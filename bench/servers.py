@@ -185,6 +185,31 @@ def peak_rss_bytes(pids: list[int]) -> int:
     return sum(_status_kb(p, "VmHWM") for p in pids) * 1024
 
 
+def thread_cpu_seconds(pids: list[int]) -> tuple[float, float]:
+    """CPU seconds (user + system) used so far by ``pids``: (main threads, other threads).
+
+    A uvicorn worker's main thread runs the event loop (HTTP parsing, routing, the request's
+    Python code); the other threads are the collector's writer, projector and pool threads."""
+    tick = os.sysconf("SC_CLK_TCK")
+    main = other = 0.0
+    for pid in pids:
+        try:
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                fields = (task / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            seconds = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            if int(task.name) == pid:
+                main += seconds
+            else:
+                other += seconds
+    return main, other
+
+
 @dataclass
 class RssSampler:
     """Samples the RSS of a server's process tree every ``interval`` seconds in a thread."""

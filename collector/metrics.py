@@ -57,13 +57,16 @@ class CollectorMetrics:
             ["outcome"],
             registry=self.registry,
         )
-        for outcome in ("created", "duplicate", "rejected", "failed"):
-            self.ingest_events.labels(outcome)
+        # The children, looked up once: ``labels()`` takes a lock and builds a key per call.
+        self._ingest_outcomes = {
+            outcome: self.ingest_events.labels(outcome)
+            for outcome in ("created", "duplicate", "rejected", "failed")
+        }
         self.registry.register(_StateCollector(engine, writer, forwarder))
 
     def ingested(self, outcome: str, count: int = 1) -> None:
         if count:
-            self.ingest_events.labels(outcome).inc(count)
+            self._ingest_outcomes[outcome].inc(count)
 
 
 class _StateCollector(Collector):

@@ -5,9 +5,10 @@ Keys are kept only as sha256 digests and compared with ``hmac.compare_digest`` a
 configured digest (no early exit), so neither the key nor its position leaks through timing or
 logs. With no keys configured, auth is off and every namespace is open.
 
-``require_scope`` decides whether a request may use a scope at all (401/403) and leaves the
-``Namespaces`` the key may use that scope on in ``request.state.namespaces``; the ingest routes
-check each event against it, the read routes filter through it (``api.visibility``).
+``authorize`` (or the dependency ``require_scope``) decides whether a request may use a scope at
+all (401/403) and leaves the ``Namespaces`` the key may use that scope on in
+``request.state.namespaces``; the ingest routes check each event against it, the read routes
+filter through it (``api.visibility``).
 """
 
 from __future__ import annotations
@@ -65,25 +66,34 @@ class KeyRing:
         return found
 
 
+def authorize(request: Request, scope: str) -> Namespaces:
+    """Enforce ``scope`` when auth is on (401/403); the namespaces the key may use it on, also
+    left in ``request.state.namespaces``. The ingest routes call it directly (cheaper than a
+    dependency on their hot path); the others through ``require_scope``."""
+    request.state.namespaces = ALL_NAMESPACES
+    keyring: KeyRing = request.app.state.keyring
+    if not keyring.enabled:
+        return ALL_NAMESPACES
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>'")
+    grant = keyring.grant_for(token.strip())
+    if grant is None:
+        raise Unauthenticated("unknown API key")
+    patterns = grant.write if scope == "write" else grant.read
+    if not patterns:
+        raise Forbidden(f"this API key lacks the '{scope}' scope")
+    namespaces = Namespaces(patterns)
+    request.state.namespaces = namespaces
+    return namespaces
+
+
 def require_scope(scope: str) -> Callable[[Request], Coroutine[Any, Any, None]]:
-    """A FastAPI dependency that enforces ``scope`` when auth is on."""
+    """A FastAPI dependency that enforces ``scope`` when auth is on (``authorize``)."""
 
     async def check(request: Request) -> None:
-        request.state.namespaces = ALL_NAMESPACES
-        keyring: KeyRing = request.app.state.keyring
-        if not keyring.enabled:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>'")
-        grant = keyring.grant_for(token.strip())
-        if grant is None:
-            raise Unauthenticated("unknown API key")
-        patterns = grant.write if scope == "write" else grant.read
-        if not patterns:
-            raise Forbidden(f"this API key lacks the '{scope}' scope")
-        request.state.namespaces = Namespaces(patterns)
+        authorize(request, scope)
 
     return check
 

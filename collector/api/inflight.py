@@ -6,13 +6,19 @@ total past the budget is refused at once with 503 + ``Retry-After`` (clients ret
 burst of large batches cannot take the process's memory past what the budget allows. A request
 larger than the whole budget still runs when it is alone, so every acceptable body gets through.
 
-When the last reservation of a burst is released, the memory its events used is handed back to
-the operating system (``memory.release_free_memory``).
+When a burst is over (no ingest request for ``RELEASE_IDLE_SECONDS`` after the last
+reservation was released), the memory its events used is handed back to the operating system
+(``memory.release_free_memory``). Not at the release itself: a cycle collection and
+``malloc_trim`` take up to ~100 ms on a large heap, and under steady load the reservations drop
+to zero between requests all the time, so that would stall the event loop every few thousand
+requests.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import Request
 
@@ -21,6 +27,8 @@ from mllineage.collector.memory import release_free_memory
 
 #: After this many bytes went through since the last release, an idle moment releases memory.
 RELEASE_AFTER_BYTES = 16 * 1024 * 1024
+#: ... once no ingest request has come for this long.
+RELEASE_IDLE_SECONDS = 0.5
 
 
 class InflightBudget:
@@ -30,23 +38,51 @@ class InflightBudget:
         self.capacity = capacity
         self.reserved = 0
         self._since_release = 0
+        self._reservations = 0  # ever made: tells an idle moment from a busy one
+        self._idle_check: asyncio.TimerHandle | None = None
 
     def try_reserve(self, size: int) -> bool:
         if self.reserved and self.reserved + size > self.capacity:
             return False
         self.reserved += size
         self._since_release += size
+        self._reservations += 1
         return True
 
     def release(self, size: int) -> None:
         self.reserved -= size
-        if self.reserved == 0 and self._since_release >= RELEASE_AFTER_BYTES:
-            self._since_release = 0
-            release_free_memory()
+        if (
+            self.reserved == 0
+            and self._since_release >= RELEASE_AFTER_BYTES
+            and self._idle_check is None
+        ):
+            self._check_idle_later()
+
+    def _check_idle_later(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on an event loop: nothing to stall
+            self._release_memory()
+            return
+        self._idle_check = loop.call_later(
+            RELEASE_IDLE_SECONDS, self._release_if_idle, self._reservations
+        )
+
+    def _release_if_idle(self, reservations_then: int) -> None:
+        self._idle_check = None
+        if self.reserved == 0 and self._reservations == reservations_then:
+            self._release_memory()
+        else:  # still busy: look again later
+            self._check_idle_later()
+
+    def _release_memory(self) -> None:
+        self._since_release = 0
+        release_free_memory()
 
 
-async def reserve_body(request: Request) -> AsyncIterator[None]:
-    """FastAPI dependency of the ingest routes: hold this request's bytes while it runs."""
+@contextmanager
+def reserved_body(request: Request) -> Iterator[None]:
+    """Hold this ingest request's bytes while it runs (503 ``Overloaded`` when over budget)."""
     settings = request.app.state.settings
     budget: InflightBudget = request.app.state.inflight
     declared = request.headers.get("content-length", "")

@@ -5,9 +5,10 @@ becomes a logged JSON 500."""
 
 from __future__ import annotations
 
+import itertools
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Mapping
 
 import orjson
@@ -29,13 +30,20 @@ class RequestIdMiddleware:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Ids are 32 hex digits: a random prefix per app (so per worker process) and a counter,
+        # as unique as uuid4 for log correlation at a fraction of its cost per request.
+        self._prefix = secrets.token_hex(8)
+        self._counter = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         incoming = _header(scope, b"x-request-id")
-        request_id = incoming if incoming and len(incoming) <= 128 else uuid.uuid4().hex
+        if incoming and len(incoming) <= 128:
+            request_id = incoming
+        else:
+            request_id = f"{self._prefix}{next(self._counter):016x}"
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500

@@ -45,10 +45,15 @@ class EventLimits:
     max_facets: int = 1_000  # facets in any one facet map
 
 
-def event_problems(payload: dict[str, Any], limits: EventLimits) -> list[ErrorDetail]:
-    """Every limit ``payload`` (a decoded event object) exceeds, located; cheap when none."""
+def event_problems(
+    payload: dict[str, Any], limits: EventLimits, *, shallow: bool = False
+) -> list[ErrorDetail]:
+    """Every limit ``payload`` (a decoded event object) exceeds, located; cheap when none.
+
+    ``shallow``: the caller knows the event cannot nest deeper than ``MAX_NESTING`` (it holds no
+    more objects and arrays than that), so the nesting walk is skipped."""
     problems: list[ErrorDetail] = []
-    deep = _too_deep(payload, 1)
+    deep = None if shallow else _too_deep(payload, 1)
     if deep is not None:
         problems.append(ErrorDetail(deep, f"nested deeper than {MAX_NESTING} levels"))
         return problems  # the rest walks the same structure; one clear message is enough

@@ -18,42 +18,79 @@ import orjson
 from pydantic import ValidationError
 
 from mllineage.collector.errors import BodyTooLarge, ErrorDetail, InvalidEvent, UnreadableBody
-from mllineage.collector.ingest.limits import EventLimits, event_problems
+from mllineage.collector.ingest.limits import MAX_NESTING, EventLimits, event_problems
 from mllineage.collector.ingest.ml_facets import MLFacetValidator
+from mllineage.collector.ingest.shape import conforms
 from mllineage.collector.schemas.facets import STANDARD_FACETS, Position, format_ok, format_problems
 from mllineage.collector.schemas.openlineage import (
     EVENT_MODELS,
     AnyEvent,
-    DatasetEvent,
     EventKind,
-    JobEvent,
-    RunEvent,
     event_kind,
 )
 
 
 @dataclass(slots=True)
 class ParsedEvent:
-    """A validated event plus what ingestion needs: canonical bytes, content hash, UTC time."""
+    """A validated event plus what ingestion needs: canonical bytes, content hash, UTC time.
+
+    ``payload`` is the event as decoded (its shape already checked); ``model`` its pydantic model,
+    built only when something asks for ``event`` (the Python fold of the projection): the ingest
+    path reads what it needs from the dict through the accessors below.
+    """
 
     kind: EventKind
-    event: AnyEvent
     payload: dict[str, Any]
     canonical: bytes
     digest: bytes
     event_time: datetime
     warnings: list[ErrorDetail] = field(default_factory=list)
+    model: AnyEvent | None = None
+
+    @property
+    def event(self) -> AnyEvent:
+        """The pydantic model of the event (built on first use; the payload was validated)."""
+        if self.model is None:
+            self.model = EVENT_MODELS[self.kind].model_validate(self.payload)
+        return self.model
 
     @property
     def event_type(self) -> str | None:
-        return self.event.eventType if isinstance(self.event, RunEvent) else None
+        if self.kind != "run":
+            return None
+        event_type: str | None = self.payload.get("eventType")
+        return event_type
+
+    @property
+    def producer(self) -> str:
+        producer: str = self.payload["producer"]
+        return producer
+
+    @property
+    def run_id(self) -> str | None:
+        """``run.runId`` of a RunEvent, as sent; None for the other kinds."""
+        if self.kind != "run":
+            return None
+        run_id: str = self.payload["run"]["runId"]
+        return run_id
+
+    @property
+    def job(self) -> tuple[str, str] | None:
+        """(namespace, name) of the event's job; None for a DatasetEvent."""
+        if self.kind == "dataset":
+            return None
+        job = self.payload["job"]
+        return job["namespace"], job["name"]
 
     def namespaces(self) -> set[str]:
         """The namespaces this event writes to: its job's and its datasets'."""
-        event = self.event
-        if isinstance(event, DatasetEvent):
-            return {event.dataset.namespace}
-        return {event.job.namespace} | {d.namespace for d in (*event.inputs, *event.outputs)}
+        payload = self.payload
+        if self.kind == "dataset":
+            return {payload["dataset"]["namespace"]}
+        found = {payload["job"]["namespace"]}
+        for side in ("inputs", "outputs"):
+            found.update(item["namespace"] for item in payload.get(side) or ())
+        return found
 
 
 def decode_body(body: bytes, content_encoding: str | None, max_bytes: int) -> bytes:
@@ -116,28 +153,36 @@ class EventValidator:
                 ],
             )
         kind = event_kind(payload)
-        too_big = event_problems(payload, self.limits)
+        canonical = _canonical(payload)
+        # Nesting deeper than the limit needs more containers than the limit: count their
+        # openers in the serialised event (fast, in C; braces inside strings only add to it)
+        # and skip the walk when there are too few.
+        shallow = canonical is not None and _openers(canonical) <= MAX_NESTING
+        too_big = event_problems(payload, self.limits, shallow=shallow)
         if too_big:
             raise InvalidEvent(f"{_KIND_NAMES[kind]} exceeds the collector's limits", too_big)
-        try:
-            event = EVENT_MODELS[kind].model_validate(payload)
-        except ValidationError as exc:
-            raise InvalidEvent(
-                f"not a valid OpenLineage {_KIND_NAMES[kind]}", _pydantic_details(exc)
-            ) from exc
+        model: AnyEvent | None = None
+        if not conforms(payload, kind):  # not the common shape: pydantic decides and explains
+            try:
+                model = EVENT_MODELS[kind].model_validate(payload)
+            except ValidationError as exc:
+                raise InvalidEvent(
+                    f"not a valid OpenLineage {_KIND_NAMES[kind]}", _pydantic_details(exc)
+                ) from exc
 
         errors: list[ErrorDetail] = []
         warnings: list[ErrorDetail] = []
-        event_time = _event_time(event.eventTime, errors, warnings)
-        self._check_envelope(event, warnings)
-        for pointer, position, key, facet in _facets_of(event):
+        event_time = _event_time(payload["eventTime"], errors, warnings)
+        _check_envelope(kind, payload, warnings)
+        for pointer, position, key, facet in _facets_of(kind, payload):
             self._check_facet(pointer, position, key, facet, errors, warnings)
         if self.strict and warnings:
             errors.extend(warnings)
         if errors:
             raise InvalidEvent(f"not a valid OpenLineage {_KIND_NAMES[kind]}", errors)
 
-        canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+        if canonical is None:  # not serialisable: raises here, as it always did
+            canonical = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
         if (
             b"\\u0000" in canonical
         ):  # cheap pre-check; the walk confirms (an escaped "\\" may match)
@@ -149,23 +194,13 @@ class EventValidator:
                 )
         return ParsedEvent(
             kind=kind,
-            event=event,
             payload=payload,
             canonical=canonical,
             digest=hashlib.sha256(canonical).digest(),
             event_time=event_time,
             warnings=warnings,
+            model=model,
         )
-
-    def _check_envelope(self, event: AnyEvent, warnings: list[ErrorDetail]) -> None:
-        if event.schemaURL is None:
-            warnings.append(ErrorDetail("/schemaURL", "missing (required by the spec)"))
-        elif not format_ok("uri", event.schemaURL):
-            warnings.append(ErrorDetail("/schemaURL", f"{event.schemaURL!r} is not a valid uri"))
-        if not format_ok("uri", event.producer):
-            warnings.append(ErrorDetail("/producer", f"{event.producer!r} is not a valid uri"))
-        if isinstance(event, RunEvent) and not format_ok("uuid", event.run.runId):
-            warnings.append(ErrorDetail("/run/runId", f"{event.run.runId!r} is not a valid uuid"))
 
     def _check_facet(
         self,
@@ -213,6 +248,33 @@ class EventValidator:
         return (), tuple(warnings)
 
 
+def _check_envelope(kind: EventKind, payload: dict[str, Any], warnings: list[ErrorDetail]) -> None:
+    schema_url = payload.get("schemaURL")
+    if schema_url is None:
+        warnings.append(ErrorDetail("/schemaURL", "missing (required by the spec)"))
+    elif not format_ok("uri", schema_url):
+        warnings.append(ErrorDetail("/schemaURL", f"{schema_url!r} is not a valid uri"))
+    producer = payload["producer"]
+    if not format_ok("uri", producer):
+        warnings.append(ErrorDetail("/producer", f"{producer!r} is not a valid uri"))
+    if kind == "run":
+        run_id = payload["run"]["runId"]
+        if not format_ok("uuid", run_id):
+            warnings.append(ErrorDetail("/run/runId", f"{run_id!r} is not a valid uuid"))
+
+
+def _canonical(payload: dict[str, Any]) -> bytes | None:
+    """The event's canonical bytes (sorted keys), or None if orjson cannot serialise it."""
+    try:
+        return orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return None
+
+
+def _openers(canonical: bytes) -> int:
+    return canonical.count(b"{") + canonical.count(b"[")
+
+
 _Verdict = tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
 _VERDICT_CACHE_SIZE = 50_000  # ~10 MB of digests and verdicts
 _BASE_FIELDS_OK: _Verdict = ((), ())
@@ -252,25 +314,27 @@ def _event_time(value: str, errors: list[ErrorDetail], warnings: list[ErrorDetai
         return datetime.min.replace(tzinfo=UTC)
 
 
-def _facets_of(event: AnyEvent) -> Iterator[tuple[str, Position, str, dict[str, Any]]]:
-    """Every facet of the event with its JSON pointer and spec position."""
+def _facets_of(
+    kind: EventKind, payload: dict[str, Any]
+) -> Iterator[tuple[str, Position, str, dict[str, Any]]]:
+    """Every facet of the (shape-checked) event with its JSON pointer and spec position."""
 
-    def each(prefix: str, position: Position, facets: dict[str, Any]) -> Iterator[Any]:
-        for key, facet in facets.items():
+    def each(prefix: str, position: Position, facets: dict[str, Any] | None) -> Iterator[Any]:
+        for key, facet in (facets or {}).items():
             yield f"{prefix}/{_escape(key)}", position, key, facet
 
-    if isinstance(event, RunEvent):
-        yield from each("/run/facets", "run", event.run.facets)
-    if isinstance(event, RunEvent | JobEvent):
-        yield from each("/job/facets", "job", event.job.facets)
-        for index, dataset in enumerate(event.inputs):
-            yield from each(f"/inputs/{index}/facets", "dataset", dataset.facets)
-            yield from each(f"/inputs/{index}/inputFacets", "inputFacets", dataset.inputFacets)
-        for index, out in enumerate(event.outputs):
-            yield from each(f"/outputs/{index}/facets", "dataset", out.facets)
-            yield from each(f"/outputs/{index}/outputFacets", "outputFacets", out.outputFacets)
-    if isinstance(event, DatasetEvent):
-        yield from each("/dataset/facets", "dataset", event.dataset.facets)
+    if kind == "dataset":
+        yield from each("/dataset/facets", "dataset", payload["dataset"].get("facets"))
+        return
+    if kind == "run":
+        yield from each("/run/facets", "run", payload["run"].get("facets"))
+    yield from each("/job/facets", "job", payload["job"].get("facets"))
+    for index, dataset in enumerate(payload.get("inputs") or ()):
+        yield from each(f"/inputs/{index}/facets", "dataset", dataset.get("facets"))
+        yield from each(f"/inputs/{index}/inputFacets", "inputFacets", dataset.get("inputFacets"))
+    for index, out in enumerate(payload.get("outputs") or ()):
+        yield from each(f"/outputs/{index}/facets", "dataset", out.get("facets"))
+        yield from each(f"/outputs/{index}/outputFacets", "outputFacets", out.get("outputFacets"))
 
 
 def _nul_character(value: Any, pointer: str = "") -> str | None:

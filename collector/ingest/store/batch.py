@@ -21,7 +21,7 @@ from sqlalchemy import Connection, select
 from mllineage.collector.db.tables import events_t
 from mllineage.collector.ingest.store.dialect import chunks
 from mllineage.collector.ingest.validate import ParsedEvent
-from mllineage.collector.schemas.openlineage import EVENT_MODELS, EventKind
+from mllineage.collector.schemas.openlineage import EventKind
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,10 @@ def load_events(conn: Connection, digests: list[bytes]) -> dict[bytes, ParsedEve
 def stored_event(
     kind: EventKind, payload: dict[str, Any], digest: bytes, event_time: datetime
 ) -> ParsedEvent:
-    """A raw-log event as the projection needs it (no validation: it passed at ingest)."""
+    """A raw-log event as the projection needs it (no validation: it passed at ingest; its model
+    is built when the Python fold asks for it)."""
     return ParsedEvent(
         kind=kind,
-        event=EVENT_MODELS[kind].model_validate(payload),
         payload=payload,
         canonical=b"",
         digest=digest,

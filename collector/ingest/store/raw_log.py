@@ -110,19 +110,18 @@ def _claim_digests(stmt: postgresql.Insert) -> Executable:
 
 def event_row(parsed: ParsedEvent, received_at: datetime) -> dict[str, Any]:
     """The ``lineage_events`` row of ``parsed``."""
-    event = parsed.event
-    job = getattr(event, "job", None)
-    run = getattr(event, "run", None)
+    job = parsed.job
+    run_id = parsed.run_id
     return {
         "event_hash": parsed.digest,
         "kind": parsed.kind,
         "event_type": parsed.event_type,
         "event_time": parsed.event_time,
         "received_at": received_at,
-        "run_uuid": normalise_run_id(run.runId) if run is not None else None,
-        "job_namespace": job.namespace if job is not None else None,
-        "job_name": job.name if job is not None else None,
-        "producer": event.producer,
+        "run_uuid": normalise_run_id(run_id) if run_id is not None else None,
+        "job_namespace": job[0] if job is not None else None,
+        "job_name": job[1] if job is not None else None,
+        "producer": parsed.producer,
         "payload": PreSerialized(parsed.canonical.decode()),
         "warnings": [{"loc": w.loc, "msg": w.msg} for w in parsed.warnings] or None,
     }
