@@ -66,7 +66,9 @@ def test_import_builds_the_graph_the_http_path_builds(
     assert report.stopped is None
     assert report.stored == stored == count(engine, "lineage_events")
     assert report.stored + report.duplicates == len(events)
-    assert report.projected == stored
+    # The app behind ``client`` still runs its own projector on this database, and may take a
+    # batch of the import's backlog (seen on SQLite under load): the importer projects the rest.
+    assert 0 < report.projected <= stored
     assert count(engine, "projection_backlog") == 0
     assert graph_snapshot(engine) == over_http
 
