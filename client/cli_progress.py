@@ -6,6 +6,8 @@ the command's one-line summary.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -21,7 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-__all__ = ["progress_bar", "spinner"]
+__all__ = ["ImportDisplay", "progress_bar", "spinner"]
 
 
 def _console() -> Console:
@@ -67,3 +69,73 @@ def spinner(description: str) -> Iterator[None]:
     ) as bar:
         bar.add_task(description, total=None)
         yield
+
+
+class ImportDisplay:
+    """``mllineage import``'s progress: one live display of the load (bytes of the file) and
+    the projection (events projected of those loaded) on a terminal; elsewhere a plain line on
+    standard error at most every ``every`` seconds. Both methods may be called from any thread.
+    """
+
+    def __init__(self, name: str, size: int, *, every: float = 10.0) -> None:
+        self.name = name
+        self.size = size
+        self.every = every
+        self._console = _console()
+        self._live = self._console.is_terminal
+        self._progress: Progress | None = None
+        self._last_line = 0.0
+        self._lock = threading.Lock()
+        self._state = (0, 0, 0)  # bytes read, events loaded, events projected
+
+    def __enter__(self) -> ImportDisplay:
+        if self._live:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TextColumn("{task.fields[count]}"),
+                TimeElapsedColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._progress.__enter__()
+            self._load = self._progress.add_task(
+                f"loading {self.name}", total=self.size, count="0 events"
+            )
+            self._project = self._progress.add_task("projecting", total=None, count="0 events")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.__exit__(None, None, None)
+
+    def loaded(self, position: int, events: int) -> None:
+        with self._lock:
+            self._state = (position, events, self._state[2])
+        self._show()
+
+    def projected(self, done: int, loaded: int) -> None:
+        with self._lock:
+            position, events, _ = self._state
+            self._state = (position, max(events, loaded), done)
+        self._show()
+
+    def _show(self) -> None:
+        position, events, done = self._state
+        if self._progress is not None:
+            self._progress.update(self._load, completed=position, count=f"{events:,} events")
+            self._progress.update(
+                self._project, completed=done, total=max(events, done), count=f"{done:,} events"
+            )
+            return
+        now = time.monotonic()
+        with self._lock:
+            if now - self._last_line < self.every:
+                return
+            self._last_line = now
+        self._console.print(
+            f"{self.name}: loaded {events:,} events ({position / max(self.size, 1):.0%} of the"
+            f" file), projected {done:,}",
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -196,42 +194,51 @@ def _redacted(settings: Settings) -> str:
 
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--batch-size", default=1000, show_default=True, help="Events per transaction.")
+@click.option("--batch-size", default=2000, show_default=True, help="Events per load transaction.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Report invalid lines and go on (default: stop at the first, storing the events before "
+    "it).",
+)
 @click.option(
     "--migrate/--no-migrate", default=True, show_default=True, help="Upgrade the schema first."
 )
 @_DB_OPTION
 def import_events(
-    files: tuple[str, ...], batch_size: int, migrate: bool, database_url: str | None
+    files: tuple[str, ...],
+    batch_size: int,
+    skip_invalid: bool,
+    migrate: bool,
+    database_url: str | None,
 ) -> None:
     """Bulk-import NDJSON files of OpenLineage events straight into the database (idempotent).
 
-    Exit code 0: every line stored or a duplicate; 1: some lines were rejected or failed."""
+    Events are loaded into the raw log (COPY on PostgreSQL) while the projector builds the graph
+    beside the load. Exit code 0: every line stored or a duplicate; 1: an invalid line stopped
+    the import (or, with --skip-invalid, some lines were rejected)."""
     from pathlib import Path
 
+    from mllineage.client.cli_progress import ImportDisplay
     from mllineage.collector.db.engine import make_engine
     from mllineage.collector.ingest.bulk import import_ndjson
 
     settings = _settings(database_url)
     if migrate:
         apply_migrations(settings)
-    from mllineage.client.cli_progress import progress_bar
-
-    engine = make_engine(settings.database_url, pool_size=2)  # the importer's writer threads
+    engine = make_engine(settings.database_url, pool_size=2)  # the loader and the projector
     failed = False
     try:
         for name in files:
             path = Path(name)
-            with (
-                progress_bar(path.stat().st_size, f"loading {path.name}", unit="B") as moved,
-                _ProjectionProgress() as projected,
-            ):
+            with ImportDisplay(path.name, path.stat().st_size) as display:
                 report = import_ndjson(
                     path,
                     engine,
                     batch_size=batch_size,
-                    progress=moved,
-                    on_projected=projected.update,
+                    skip_invalid=skip_invalid,
+                    on_loaded=display.loaded,
+                    on_projected=display.projected,
                 )
             for line, reason in report.rejected[:20]:
                 click.echo(f"{name}:{line}: rejected: {reason}", err=True)
@@ -242,45 +249,28 @@ def import_events(
             click.echo(
                 f"{name}: {report.read} events read, {report.stored} stored, "
                 f"{report.duplicates} duplicates, {len(report.rejected)} rejected"
-                + (f", {report.failed} failed to store" if report.failed else "")
-                + f" in {report.seconds:.1f}s ({report.events_per_second:,.0f} events/s)"
+                f" in {report.seconds:.1f}s ({report.events_per_second:,.0f} events/s)"
             )
             click.echo(
                 f"{name}: load {report.load_seconds:.1f}s ({report.load_rate:,.0f} events/s), "
                 f"projection of {report.projected} events {report.projection_seconds:.1f}s "
                 f"({report.projection_rate:,.0f} events/s)"
             )
-            failed = failed or bool(report.rejected) or bool(report.failed)
+            if report.stopped is not None:
+                line, reason = report.stopped
+                click.echo(
+                    f"{name}:{line}: error: {reason}; stopped there: the {report.read} events "
+                    "before it are imported, none after (fix the line and import again; what "
+                    "is imported is skipped)",
+                    err=True,
+                )
+                failed = True
+                break
+            failed = failed or bool(report.rejected)
     finally:
         engine.dispose()
     if failed:
         raise SystemExit(1)
-
-
-class _ProjectionProgress:
-    """A progress bar over the projection phase of an import (``cli_progress``: rich, on a
-    terminal only), started when the first report gives its total."""
-
-    def __init__(self) -> None:
-        self._bar: AbstractContextManager[Callable[[int], None]] | None = None
-        self._advance: Callable[[int], None] | None = None
-        self._done = 0
-
-    def __enter__(self) -> _ProjectionProgress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(None, None, None)
-
-    def update(self, done: int, total: int) -> None:
-        if self._advance is None:
-            from mllineage.client.cli_progress import progress_bar
-
-            self._bar = progress_bar(total, "projecting")
-            self._advance = self._bar.__enter__()
-        self._advance(done - self._done)
-        self._done = done
 
 
 @click.command()

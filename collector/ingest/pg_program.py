@@ -48,7 +48,8 @@ BEGIN
     DROP TABLE IF EXISTS pg_temp._pe, pg_temp._pm, pg_temp._ptouch, pg_temp._pds,
         pg_temp._pjob, pg_temp._pdf, pg_temp._pdf_changed, pg_temp._pv, pg_temp._pjf,
         pg_temp._pjf_changed, pg_temp._prun, pg_temp._pranks, pg_temp._prf,
-        pg_temp._prf_changed, pg_temp._pio, pg_temp._pbest, pg_temp._prebuild;
+        pg_temp._prf_changed, pg_temp._pio, pg_temp._pbest, pg_temp._prebuild,
+        pg_temp._pedges;
 
     -- The batch: each event once, in the order given (the fold's processing order).
     CREATE TEMP TABLE _pe ON COMMIT DROP AS
@@ -558,7 +559,11 @@ BEGIN
                           THEN excluded.event_hash ELSE o.event_hash END,
         facets = CASE WHEN (excluded.event_time, excluded.event_hash)
                            > (o.event_time, o.event_hash) AND excluded.facets IS NOT NULL
-                      THEN excluded.facets ELSE o.facets END;
+                      THEN excluded.facets ELSE o.facets END
+    -- A row the batch's mentions would leave as it is is not rewritten (no dead tuple, no
+    -- index update): only a newer stamp or a version for a row without one changes it.
+    WHERE (excluded.event_time, excluded.event_hash) > (o.event_time, o.event_hash)
+       OR (excluded.version_id IS NOT NULL AND o.version_id IS NULL);
 
     -- Static (design-time) lineage of JobEvents.
     INSERT INTO job_static_io (job_id, direction, dataset_id)
@@ -624,15 +629,25 @@ BEGIN
                      WHERE p.previous_job IS NOT NULL AND p.previous_job <> r.job_id));
     IF with_stats THEN ANALYZE _prebuild; END IF;
 
-    DELETE FROM job_edges WHERE job_id IN (SELECT job_id FROM _prebuild);
-    INSERT INTO job_edges (job_id, direction, dataset_id)
+    -- The edges these jobs should have; only the stale ones are deleted and only the missing
+    -- ones inserted (a job's next run mostly reads and writes what the last one did).
+    CREATE TEMP TABLE _pedges ON COMMIT DROP AS
     SELECT b.job_id, io.direction, io.dataset_id
     FROM _prebuild b JOIN run_io io ON io.run_uuid = b.run_uuid
     UNION
     SELECT b.job_id, s.direction, s.dataset_id
     FROM _prebuild b JOIN job_static_io s ON s.job_id = b.job_id
-    WHERE b.run_uuid IS NULL
-    ORDER BY 1, 2, 3;
+    WHERE b.run_uuid IS NULL;
+    IF with_stats THEN ANALYZE _pedges; END IF;
+
+    DELETE FROM job_edges e
+    WHERE e.job_id IN (SELECT job_id FROM _prebuild)
+      AND NOT EXISTS (SELECT 1 FROM _pedges n WHERE n.job_id = e.job_id
+                      AND n.direction = e.direction AND n.dataset_id = e.dataset_id);
+    INSERT INTO job_edges (job_id, direction, dataset_id)
+    SELECT job_id, direction, dataset_id FROM _pedges
+    ORDER BY 1, 2, 3
+    ON CONFLICT DO NOTHING;
 
     RETURN projected;
 END

@@ -192,6 +192,7 @@ class Projector:
         self.ids = IdCache()
         self.projected = 0
         self.failed = 0
+        self.busy_seconds = 0.0  # spent in batches that projected something
         self._known: dict[bytes, ParsedEvent] = {}
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -239,8 +240,10 @@ class Projector:
     def run_once(self) -> BatchOutcome:
         """Project one batch now (the thread's step; also for tools and tests)."""
         # Read without the lock: the ingest side only adds entries, and lookups are atomic.
+        started = time.perf_counter()
         outcome = project_next(self.engine, limit=self.batch_size, ids=self.ids, known=self._known)
         if outcome.projected or outcome.failed:
+            self.busy_seconds += time.perf_counter() - started
             self.ids.merge(outcome.learned)
             self.projected += outcome.projected
             self.failed += outcome.failed
