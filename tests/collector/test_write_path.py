@@ -130,7 +130,8 @@ class Collectors:
         )
         self.processes.append(process)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded 2-core machine a start (imports, migration check) took over 30 s.
+        deadline = time.monotonic() + 90
         while True:
             try:
                 if httpx.get(f"{url}/health", timeout=1).status_code == 200:
