@@ -5,7 +5,8 @@ by ``python -m bench.run --only import --keep-databases``:
 
     python -m bench.read_ab --database-url URL --meta events-medium-42.meta.json LABEL
 
-For each answer it prints the number of statements, a hash of their SQL text and a hash of the
+For each answer it prints the number of statements, a hash of their SQL text, the rows a paged
+answer counts (``total_count``) and a hash of the
 body (equal hashes: the same statements and the same bytes), then the minimum and median of N
 timed calls through the ASGI app (run the versions alternately, several times: on a shared machine
 only the minima compare). One JSON line on stdout.
@@ -80,6 +81,11 @@ def _requests(meta: dict[str, Any]) -> dict[str, tuple[str, Params, int]]:
             lambda rng: {"tag": "pii", "maxNodes": MAX_NODES, "limit": 1_000_000},
             5,
         ),
+        "tagged_as_of": (
+            "/api/v1/ml/governance/tagged",
+            lambda rng: {"tag": "pii", "maxNodes": MAX_NODES, "asOf": middle},
+            5,
+        ),
         "model_lineage_as_of": (
             "/api/v1/ml/model-lineage",
             lambda rng: {**version(rng), "depth": 10, "maxNodes": MAX_NODES, "asOf": middle},
@@ -114,7 +120,9 @@ def main() -> None:
             fixed = params(random.Random(0))
             client.get(path, params=fixed)  # warm up
             statements.clear()
-            body = client.get(path, params=fixed).content
+            answer = client.get(path, params=fixed)
+            body = answer.content
+            total = answer.json().get("total_count")
             count, sql = len(statements), hashlib.sha256("\n".join(statements).encode())
             times = []
             for _ in range(calls):
@@ -127,6 +135,7 @@ def main() -> None:
                 "statements": count,
                 "sql": sql.hexdigest()[:12],
                 "body": hashlib.sha256(body).hexdigest()[:12],
+                "rows": total,  # total_count of a paged answer (rows on every page)
                 "min_ms": round(min(times), 1),
                 "median_ms": round(statistics.median(times), 1),
             }
