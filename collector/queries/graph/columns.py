@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
+from mllineage.collector.db.facet_bodies import fetch_bodies
 from mllineage.collector.db.tables import column_lineage_t, datasets_t, namespaces_t, versions_t
 from mllineage.collector.queries.graph.as_of import AsOfGraph
 from mllineage.collector.queries.graph.walk import Direction, Hop, Node, NodeGraph, column, dataset
@@ -103,13 +104,24 @@ def column_links_as_of(
 
     def build(cond: ColumnElement[bool]) -> Select[tuple[int, Any]]:
         ranked = (
-            select(versions_t.c.dataset_id, versions_t.c.facets, order.label("rn"))
+            select(versions_t.c.dataset_id, versions_t.c.facet_digests, order.label("rn"))
             .where(cond, versions_t.c.created_at <= as_of)
             .subquery()
         )
-        return select(ranked.c.dataset_id, ranked.c.facets).where(ranked.c.rn == 1)
+        return select(ranked.c.dataset_id, ranked.c.facet_digests).where(ranked.c.rn == 1)
 
-    facets = dict(fetch_in(conn, versions_t.c.dataset_id, dataset_ids, build))
+    digests = dict(fetch_in(conn, versions_t.c.dataset_id, dataset_ids, build))
+    # Only the columnLineage body of each version is needed.
+    lineage_digests = {
+        ds: bytes.fromhex(m["columnLineage"])
+        for ds, m in digests.items()
+        if isinstance(m, dict) and "columnLineage" in m
+    }
+    bodies = fetch_bodies(conn, lineage_digests.values())
+    facets = {
+        ds: {"columnLineage": bodies[lineage_digests[ds]]} if ds in lineage_digests else {}
+        for ds in digests
+    }
     versioned_ids = {
         row[0]
         for row in fetch_in(
