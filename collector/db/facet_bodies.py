@@ -62,7 +62,7 @@ def jsonb_text(value: Any) -> str:
     return "".join(parts)
 
 
-def _write(value: Any, out: list[str]) -> None:
+def _write(value: Any, out: list[str]) -> None:  # noqa: PLR0912 - one branch per JSON type
     if isinstance(value, dict):
         if not value:
             out.append("{}")
@@ -131,9 +131,9 @@ def resolve_maps(
     conn: Connection, maps: Iterable[Mapping[str, str] | None]
 ) -> list[dict[str, Any]]:
     """Facet maps of ``facet_digests`` (key -> hex digest) with their bodies, in order."""
-    maps = [m or {} for m in maps]
-    bodies = fetch_bodies(conn, (bytes.fromhex(d) for m in maps for d in m.values()))
-    return [{key: bodies[bytes.fromhex(d)] for key, d in m.items()} for m in maps]
+    given: list[Mapping[str, str]] = [m or {} for m in maps]
+    bodies = fetch_bodies(conn, (bytes.fromhex(d) for m in given for d in m.values()))
+    return [{key: bodies[bytes.fromhex(d)] for key, d in m.items()} for m in given]
 
 
 def body_of(digest: Any) -> ScalarSelect[Any]:
