@@ -139,27 +139,45 @@ class Dataset(Base):
     )
 
 
+class FacetContent(Base):
+    """A facet body, once per distinct content: ``digest`` is ``db/facet_bodies.facet_digest``.
+
+    Facet rows and dataset versions refer to bodies by digest; readers resolve them through
+    ``db/facet_bodies.py``. Never updated; a body no row refers to any more is kept.
+    """
+
+    __tablename__ = "facet_contents"
+
+    digest: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+
 class DatasetFacet(Base):
-    """Current facet ``key`` of a dataset; ``facet`` NULL = retracted with ``_deleted``.
+    """Current facet ``key`` of a dataset (body in ``facet_contents`` under ``facet_digest``);
+    ``facet_digest`` NULL = retracted with ``_deleted``.
 
     The newest ``(event_time, event_hash)`` wins: the hash of the event that set the facet breaks
     ties, so the result does not depend on arrival order, and points back to the raw event.
     """
 
     __tablename__ = "dataset_facets"
+    # Most events only move the stamp of an unchanged facet: room on the page keeps those
+    # updates HOT (no index entry, the dead version pruned in place).
+    __table_args__ = {"postgresql_with": {"fillfactor": 70}}
 
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     event_time: Mapped[datetime]
     event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    facet: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    facet_digest: Mapped[bytes | None] = mapped_column(LargeBinary(16))
 
 
 class DatasetVersion(Base):
     """A version of a dataset: explicit (``version`` / model facet) or one per producing run.
 
     ``run_uuid`` is the producing run (NULL while the version is only known as someone's input);
-    ``facets`` is the dataset's facets as that run reported them (its latest event).
+    ``facet_digests`` is the dataset's facets as that run reported them (its latest event), as
+    a map of facet key to the hex digest of its body in ``facet_contents``.
     """
 
     __tablename__ = "dataset_versions"
@@ -169,7 +187,7 @@ class DatasetVersion(Base):
     version: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
     run_uuid: Mapped[str | None] = mapped_column(String(255))
-    facets: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    facet_digests: Mapped[dict[str, Any]] = mapped_column(JSONType)
     event_time: Mapped[datetime]
     event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
@@ -243,12 +261,13 @@ class Job(Base):
 
 class JobFacet(Base):
     __tablename__ = "job_facets"
+    __table_args__ = {"postgresql_with": {"fillfactor": 70}}  # see DatasetFacet
 
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     event_time: Mapped[datetime]
     event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    facet: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    facet_digest: Mapped[bytes | None] = mapped_column(LargeBinary(16))  # see DatasetFacet
 
 
 class JobStaticIO(Base):
@@ -305,12 +324,13 @@ class Run(Base):
 
 class RunFacet(Base):
     __tablename__ = "run_facets"
+    __table_args__ = {"postgresql_with": {"fillfactor": 70}}  # see DatasetFacet
 
     run_uuid: Mapped[str] = mapped_column(ForeignKey("runs.uuid"), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     event_time: Mapped[datetime]
     event_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
-    facet: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    facet_digest: Mapped[bytes | None] = mapped_column(LargeBinary(16))  # see DatasetFacet
 
 
 class RunIO(Base):

@@ -43,7 +43,13 @@ from sqlalchemy.sql import ColumnElement, Executable
 from sqlalchemy.sql.elements import BindParameter
 
 from mllineage.collector.db.models import PARENT, TASK_DEPENDENCY
-from mllineage.collector.db.tables import inferred_io_t, run_facets_t, run_io_t, runs_t
+from mllineage.collector.db.tables import (
+    facet_contents_t,
+    inferred_io_t,
+    run_facets_t,
+    run_io_t,
+    runs_t,
+)
 
 _CHUNK = 400
 #: The runs a derivation statement works on: one expanding parameter, so statements are built once.
@@ -164,26 +170,29 @@ def _task_dependency_edges(dialect: str, runs: Any, direction: str, *, nested: b
     source_direction, own_list, their_list = _NEIGHBOURS[direction]
     # The chunk's task runs first, materialised: planners otherwise tend to start from run_io.
     runs_facet = run_facets_t.alias("task_facet")
+    task_body = facet_contents_t.alias("task_body")
     task = (
         select(
             runs_t.c.uuid,
             runs_t.c.job_id,
             runs_t.c.parent_run_uuid,
-            _task_field(runs_facet.c.facet, own_list).label("own_ids"),
-            _task_field(runs_facet.c.facet, "task_id").label("task_id"),
+            _task_field(task_body.c.body, own_list).label("own_ids"),
+            _task_field(task_body.c.body, "task_id").label("task_id"),
         )
         .join(
             runs_facet, and_(runs_facet.c.run_uuid == runs_t.c.uuid, runs_facet.c.key == "airflow")
         )
+        .join(task_body, task_body.c.digest == runs_facet.c.facet_digest)
         .where(runs_t.c.uuid.in_(runs), runs_t.c.parent_run_uuid.is_not(None))
         .cte("task")
         .prefix_with("MATERIALIZED")
     )
     other = runs_t.alias("other")
     other_facet = run_facets_t.alias("other_facet")
+    other_body = facet_contents_t.alias("other_body")
     own_ids, own_id = task.c.own_ids, task.c.task_id
-    their_ids = _task_field(other_facet.c.facet, their_list)
-    other_id = _task_field(other_facet.c.facet, "task_id")
+    their_ids = _task_field(other_body.c.body, their_list)
+    other_id = _task_field(other_body.c.body, "task_id")
     query = (
         select(
             task.c.uuid,
@@ -203,6 +212,7 @@ def _task_dependency_edges(dialect: str, runs: Any, direction: str, *, nested: b
             other_facet,
             and_(other_facet.c.run_uuid == other.c.uuid, other_facet.c.key == "airflow"),
         )
+        .join(other_body, other_body.c.digest == other_facet.c.facet_digest)
     )
     if nested:
         child = runs_t.alias("child")

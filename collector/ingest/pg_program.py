@@ -159,6 +159,7 @@ BEGIN
 
     -- Dataset facets: per (dataset, key) the latest mention wins; _deleted: true is NULL.
     CREATE TEMP TABLE _pdf ON COMMIT DROP AS
+    SELECT x.*, mllineage_facet_digest(x.facet) AS digest FROM (
     SELECT w.owner, w.key, w.at, w.hash,
            CASE WHEN m.facets->w.key->'_deleted' = 'true'::jsonb THEN NULL
                 ELSE m.facets->w.key END AS facet
@@ -170,18 +171,78 @@ BEGIN
         CROSS JOIN LATERAL jsonb_object_keys(m.facets) AS k(key)
         ORDER BY d.id, k.key, m.at DESC, m.hash DESC, m.ord, m.pos
     ) w
-    JOIN _pm m ON m.ord = w.ord AND m.pos = w.pos;
+    JOIN _pm m ON m.ord = w.ord AND m.pos = w.pos) x;
     IF with_stats THEN ANALYZE _pdf; END IF;
+
+    -- Versions: named by the version / mllineage_model facets, or a COMPLETE run's output.
+    -- The producer's report outranks a reader's sighting; then the latest event wins.
+    CREATE TEMP TABLE _pv ON COMMIT DROP AS
+    WITH candidates AS (
+        SELECT d.id AS dataset_id, m.at, m.hash, m.ord, m.pos, m.facets,
+               coalesce(m.facets->'version'->>'datasetVersion',
+                        m.facets->'mllineage_model'->>'version',
+                        CASE WHEN m.dir = 'out' AND m.etype = 'COMPLETE' THEN m.run_uuid END)
+                   AS version,
+               CASE WHEN m.kind = 'run' AND m.dir = 'out' THEN m.run_uuid END AS run_uuid
+        FROM _pm m JOIN _pds d ON d.ns = m.ns AND d.name = m.name
+        WHERE m.kind <> 'job'
+    )
+    SELECT DISTINCT ON (dataset_id, version) dataset_id, version,
+           min(at) OVER (PARTITION BY dataset_id, version) AS created_at,
+           run_uuid, facets,
+           (SELECT coalesce(jsonb_object_agg(k.key,
+                                             encode(mllineage_facet_digest(k.value), 'hex')),
+                            '{}'::jsonb)
+            FROM jsonb_each(facets) AS k) AS facet_digests,
+           at, hash, NULL::bigint AS id
+    FROM candidates WHERE version IS NOT NULL
+    ORDER BY dataset_id, version, run_uuid IS NOT NULL DESC, at DESC, hash DESC, ord, pos;
+    IF with_stats THEN ANALYZE _pv; END IF;
+
+    -- Job facets and run facets: the latest event wins; _deleted: true is NULL.
+    CREATE TEMP TABLE _pjf ON COMMIT DROP AS
+    SELECT x.*, mllineage_facet_digest(x.facet) AS digest FROM (
+    SELECT DISTINCT ON (j.id, f.key) j.id AS owner, f.key, e.at, e.hash,
+           CASE WHEN f.value->'_deleted' = 'true'::jsonb THEN NULL ELSE f.value END AS facet
+    FROM _pe e
+    JOIN _pjob j ON j.ns = e.job_ns AND j.name = e.job_name
+    CROSS JOIN LATERAL jsonb_each(coalesce(e.payload->'job'->'facets', '{}'::jsonb)) AS f
+    WHERE e.kind <> 'dataset'
+    ORDER BY j.id, f.key, e.at DESC, e.hash DESC, e.ord) x;
+    IF with_stats THEN ANALYZE _pjf; END IF;
+
+    CREATE TEMP TABLE _prf ON COMMIT DROP AS
+    SELECT x.*, mllineage_facet_digest(x.facet) AS digest FROM (
+    SELECT DISTINCT ON (e.run_uuid, f.key) e.run_uuid AS owner, f.key, e.at, e.hash,
+           CASE WHEN f.value->'_deleted' = 'true'::jsonb THEN NULL ELSE f.value END AS facet
+    FROM _pe e
+    CROSS JOIN LATERAL jsonb_each(coalesce(e.payload->'run'->'facets', '{}'::jsonb)) AS f
+    WHERE e.kind = 'run'
+    ORDER BY e.run_uuid, f.key, e.at DESC, e.hash DESC, e.ord) x;
+    IF with_stats THEN ANALYZE _prf; END IF;
+
+    -- Facet bodies, once per distinct content (db/facet_bodies.py): every winner of the batch,
+    -- in one statement in digest order (concurrent projectors wait on new bodies alike).
+    INSERT INTO facet_contents (digest, body)
+    SELECT DISTINCT ON (digest) digest, body FROM (
+        SELECT digest, facet AS body FROM _pdf WHERE facet IS NOT NULL
+        UNION ALL SELECT digest, facet FROM _pjf WHERE facet IS NOT NULL
+        UNION ALL SELECT digest, facet FROM _prf WHERE facet IS NOT NULL
+        UNION ALL SELECT mllineage_facet_digest(k.value), k.value
+                  FROM _pv CROSS JOIN LATERAL jsonb_each(_pv.facets) AS k
+    ) b
+    ORDER BY digest
+    ON CONFLICT (digest) DO NOTHING;
 
     CREATE TEMP TABLE _pdf_changed ON COMMIT DROP AS
     WITH written AS (
-        INSERT INTO dataset_facets AS o (dataset_id, key, event_time, event_hash, facet)
-        SELECT owner, key, at, hash, facet FROM _pdf ORDER BY owner, key
+        INSERT INTO dataset_facets AS o (dataset_id, key, event_time, event_hash, facet_digest)
+        SELECT owner, key, at, hash, digest FROM _pdf ORDER BY owner, key
         ON CONFLICT (dataset_id, key) DO UPDATE
         SET event_time = excluded.event_time, event_hash = excluded.event_hash,
-            facet = excluded.facet
+            facet_digest = excluded.facet_digest
         WHERE (excluded.event_time, excluded.event_hash) > (o.event_time, o.event_hash)
-          AND o.facet IS DISTINCT FROM excluded.facet
+          AND o.facet_digest IS DISTINCT FROM excluded.facet_digest
         RETURNING o.dataset_id AS owner, o.key
     )
     SELECT w.owner, w.key, p.facet FROM written w JOIN _pdf p USING (owner, key);
@@ -212,18 +273,30 @@ BEGIN
     ORDER BY c.owner, f.field, d.id, src.v->>'field', src.n DESC;
 
     -- Tags (ingest/dataset_tags.py): recomputed from the current tag-bearing facets of every
-    -- dataset one of them changed for; rank 3 (the tags facet) > 2 (schema field descriptions)
-    -- > 1 (Feast facets' tags) for the same (field, key, value).
+    -- dataset one of them changed for (only those: their facet rows by key, their bodies by
+    -- digest); rank 3 (the tags facet) > 2 (schema field descriptions) > 1 (Feast facets' tags)
+    -- for the same (field, key, value).
     DELETE FROM dataset_tags WHERE dataset_id IN (
         SELECT owner FROM _pdf_changed
         WHERE key IN ('tags', 'schema', 'feast_featureView', 'feast_featureService',
                       'feast_dataSource', 'feast_entity'));
+    WITH current AS (
+        SELECT f.dataset_id, f.key, b.body AS facet
+        FROM (SELECT DISTINCT owner FROM _pdf_changed
+              WHERE key IN ('tags', 'schema', 'feast_featureView', 'feast_featureService',
+                            'feast_dataSource', 'feast_entity')) r
+        JOIN dataset_facets f
+          ON f.dataset_id = r.owner
+         AND f.key IN ('tags', 'schema', 'feast_featureView', 'feast_featureService',
+                       'feast_dataSource', 'feast_entity')
+        JOIN facet_contents b ON b.digest = f.facet_digest
+    )
     INSERT INTO dataset_tags (dataset_id, field, key, value, source)
     SELECT DISTINCT ON (owner, field, key, value) owner, field, key, value, source
     FROM (
         SELECT f.dataset_id AS owner, coalesce(t.v->>'field', '') AS field, t.v->>'key' AS key,
                t.v->>'value' AS value, t.v->>'source' AS source, 3 AS rank, t.n
-        FROM dataset_facets f
+        FROM current f
         CROSS JOIN LATERAL jsonb_array_elements(
             CASE WHEN jsonb_typeof(f.facet->'tags') = 'array'
                  THEN f.facet->'tags' ELSE '[]'::jsonb END) WITH ORDINALITY AS t(v, n)
@@ -233,7 +306,7 @@ BEGIN
                btrim(split_part(e.entry, '=', 1), E' \t\r\n'),
                btrim(substr(e.entry, position('=' in e.entry) + 1), E' \t\r\n'),
                'FEAST', 2, 0
-        FROM dataset_facets f
+        FROM current f
         CROSS JOIN LATERAL jsonb_array_elements(
             CASE WHEN jsonb_typeof(f.facet->'fields') = 'array'
                  THEN f.facet->'fields' ELSE '[]'::jsonb END) AS fld(v)
@@ -246,7 +319,7 @@ BEGIN
           AND btrim(split_part(e.entry, '=', 1), E' \t\r\n') <> ''
         UNION ALL
         SELECT f.dataset_id, '', t.key, t.value, 'FEAST', 1, 0
-        FROM dataset_facets f
+        FROM current f
         CROSS JOIN LATERAL jsonb_each_text(
             CASE WHEN jsonb_typeof(f.facet->'tags') = 'object'
                  THEN f.facet->'tags' ELSE '{}'::jsonb END) AS t(key, value)
@@ -254,10 +327,6 @@ BEGIN
                         'feast_entity')
           AND t.value IS NOT NULL
     ) tag
-    WHERE owner IN (
-        SELECT owner FROM _pdf_changed
-        WHERE key IN ('tags', 'schema', 'feast_featureView', 'feast_featureService',
-                      'feast_dataSource', 'feast_entity'))
     ORDER BY owner, field, key, value, rank DESC, n DESC;
 
     DELETE FROM dataset_symlinks
@@ -277,7 +346,7 @@ BEGIN
         SELECT c.owner,
                CASE WHEN bool_or(f.key = 'mllineage_model')
                          OR bool_or(f.key = 'datasetType'
-                                    AND upper(coalesce(f.facet->>'datasetType', '')) = 'MODEL')
+                                    AND upper(coalesce(b.body->>'datasetType', '')) = 'MODEL')
                     THEN 'model'
                     WHEN bool_or(f.key = 'mllineage_endpoint') THEN 'endpoint'
                     WHEN bool_or(f.key IN ('mllineage_featureGroup', 'feast_featureView',
@@ -290,38 +359,19 @@ BEGIN
                             'feast_featureView', 'feast_featureService', 'feast_entity',
                             'datasetType')) c
         LEFT JOIN dataset_facets f
-               ON f.dataset_id = c.owner AND f.facet IS NOT NULL
+               ON f.dataset_id = c.owner AND f.facet_digest IS NOT NULL
               AND f.key IN ('mllineage_model', 'mllineage_featureGroup', 'mllineage_endpoint',
                             'feast_featureView', 'feast_featureService', 'feast_entity',
                             'datasetType')
+        LEFT JOIN facet_contents b ON b.digest = f.facet_digest AND f.key = 'datasetType'
         GROUP BY c.owner
     ) k
     WHERE d.id = k.owner;
 
-    -- Versions: named by the version / mllineage_model facets, or a COMPLETE run's output.
-    -- The producer's report outranks a reader's sighting; then the latest event wins.
-    CREATE TEMP TABLE _pv ON COMMIT DROP AS
-    WITH candidates AS (
-        SELECT d.id AS dataset_id, m.at, m.hash, m.ord, m.pos, m.facets,
-               coalesce(m.facets->'version'->>'datasetVersion',
-                        m.facets->'mllineage_model'->>'version',
-                        CASE WHEN m.dir = 'out' AND m.etype = 'COMPLETE' THEN m.run_uuid END)
-                   AS version,
-               CASE WHEN m.kind = 'run' AND m.dir = 'out' THEN m.run_uuid END AS run_uuid
-        FROM _pm m JOIN _pds d ON d.ns = m.ns AND d.name = m.name
-        WHERE m.kind <> 'job'
-    )
-    SELECT DISTINCT ON (dataset_id, version) dataset_id, version,
-           min(at) OVER (PARTITION BY dataset_id, version) AS created_at,
-           run_uuid, facets, at, hash, NULL::bigint AS id
-    FROM candidates WHERE version IS NOT NULL
-    ORDER BY dataset_id, version, run_uuid IS NOT NULL DESC, at DESC, hash DESC, ord, pos;
-    IF with_stats THEN ANALYZE _pv; END IF;
-
     WITH written AS (
         INSERT INTO dataset_versions AS o
-            (dataset_id, version, created_at, run_uuid, facets, event_time, event_hash)
-        SELECT dataset_id, version, created_at, run_uuid, facets, at, hash FROM _pv
+            (dataset_id, version, created_at, run_uuid, facet_digests, event_time, event_hash)
+        SELECT dataset_id, version, created_at, run_uuid, facet_digests, at, hash FROM _pv
         ORDER BY dataset_id, version
         ON CONFLICT (dataset_id, version) DO UPDATE SET
             created_at = LEAST(excluded.created_at, o.created_at),
@@ -330,11 +380,11 @@ BEGIN
                                      AND (excluded.event_time, excluded.event_hash)
                                          > (o.event_time, o.event_hash))
                             THEN excluded.run_uuid ELSE o.run_uuid END,
-            facets = CASE WHEN (excluded.run_uuid IS NOT NULL AND o.run_uuid IS NULL)
+            facet_digests = CASE WHEN (excluded.run_uuid IS NOT NULL AND o.run_uuid IS NULL)
                                OR ((excluded.run_uuid IS NULL) = (o.run_uuid IS NULL)
                                    AND (excluded.event_time, excluded.event_hash)
                                        > (o.event_time, o.event_hash))
-                          THEN excluded.facets ELSE o.facets END,
+                          THEN excluded.facet_digests ELSE o.facet_digests END,
             event_time = CASE WHEN (excluded.run_uuid IS NOT NULL AND o.run_uuid IS NULL)
                                    OR ((excluded.run_uuid IS NULL) = (o.run_uuid IS NULL)
                                        AND (excluded.event_time, excluded.event_hash)
@@ -350,26 +400,16 @@ BEGIN
     UPDATE _pv p SET id = w.id FROM written w
     WHERE p.dataset_id = w.dataset_id AND p.version = w.version;
 
-    -- Job facets (the latest event wins) and the job type they carry.
-    CREATE TEMP TABLE _pjf ON COMMIT DROP AS
-    SELECT DISTINCT ON (j.id, f.key) j.id AS owner, f.key, e.at, e.hash,
-           CASE WHEN f.value->'_deleted' = 'true'::jsonb THEN NULL ELSE f.value END AS facet
-    FROM _pe e
-    JOIN _pjob j ON j.ns = e.job_ns AND j.name = e.job_name
-    CROSS JOIN LATERAL jsonb_each(coalesce(e.payload->'job'->'facets', '{}'::jsonb)) AS f
-    WHERE e.kind <> 'dataset'
-    ORDER BY j.id, f.key, e.at DESC, e.hash DESC, e.ord;
-    IF with_stats THEN ANALYZE _pjf; END IF;
-
+    -- Job facets and the job type they carry.
     CREATE TEMP TABLE _pjf_changed ON COMMIT DROP AS
     WITH written AS (
-        INSERT INTO job_facets AS o (job_id, key, event_time, event_hash, facet)
-        SELECT owner, key, at, hash, facet FROM _pjf ORDER BY owner, key
+        INSERT INTO job_facets AS o (job_id, key, event_time, event_hash, facet_digest)
+        SELECT owner, key, at, hash, digest FROM _pjf ORDER BY owner, key
         ON CONFLICT (job_id, key) DO UPDATE
         SET event_time = excluded.event_time, event_hash = excluded.event_hash,
-            facet = excluded.facet
+            facet_digest = excluded.facet_digest
         WHERE (excluded.event_time, excluded.event_hash) > (o.event_time, o.event_hash)
-          AND o.facet IS DISTINCT FROM excluded.facet
+          AND o.facet_digest IS DISTINCT FROM excluded.facet_digest
         RETURNING o.job_id AS owner, o.key
     )
     SELECT w.owner, w.key, p.facet FROM written w JOIN _pjf p USING (owner, key);
@@ -459,24 +499,15 @@ BEGIN
     IF with_stats THEN ANALYZE _pranks; END IF;
 
     -- Run facets (the latest event wins) and the parent run they name.
-    CREATE TEMP TABLE _prf ON COMMIT DROP AS
-    SELECT DISTINCT ON (e.run_uuid, f.key) e.run_uuid AS owner, f.key, e.at, e.hash,
-           CASE WHEN f.value->'_deleted' = 'true'::jsonb THEN NULL ELSE f.value END AS facet
-    FROM _pe e
-    CROSS JOIN LATERAL jsonb_each(coalesce(e.payload->'run'->'facets', '{}'::jsonb)) AS f
-    WHERE e.kind = 'run'
-    ORDER BY e.run_uuid, f.key, e.at DESC, e.hash DESC, e.ord;
-    IF with_stats THEN ANALYZE _prf; END IF;
-
     CREATE TEMP TABLE _prf_changed ON COMMIT DROP AS
     WITH written AS (
-        INSERT INTO run_facets AS o (run_uuid, key, event_time, event_hash, facet)
-        SELECT owner, key, at, hash, facet FROM _prf ORDER BY owner, key
+        INSERT INTO run_facets AS o (run_uuid, key, event_time, event_hash, facet_digest)
+        SELECT owner, key, at, hash, digest FROM _prf ORDER BY owner, key
         ON CONFLICT (run_uuid, key) DO UPDATE
         SET event_time = excluded.event_time, event_hash = excluded.event_hash,
-            facet = excluded.facet
+            facet_digest = excluded.facet_digest
         WHERE (excluded.event_time, excluded.event_hash) > (o.event_time, o.event_hash)
-          AND o.facet IS DISTINCT FROM excluded.facet
+          AND o.facet_digest IS DISTINCT FROM excluded.facet_digest
         RETURNING o.run_uuid AS owner, o.key
     )
     SELECT w.owner, w.key, p.facet FROM written w JOIN _prf p USING (owner, key);

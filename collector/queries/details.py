@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.sql import ColumnElement
 
+from mllineage.collector.db.facet_bodies import body, fetch_bodies, resolve_maps
 from mllineage.collector.db.tables import (
     dataset_facets_t,
     datasets_t,
+    facet_contents_t,
     job_facets_t,
     jobs_t,
     namespaces_t,
@@ -253,7 +255,9 @@ def _owners_of(owner: Any, table: Any) -> Any:
     per row, whatever the plan chooses for the outer query)."""
     facets = owner.table
     return (
-        select(facets.c.facet["owners"])
+        select(facet_contents_t.c.body["owners"])
+        .select_from(facets)
+        .join(facet_contents_t, facet_contents_t.c.digest == facets.c.facet_digest)
         .where(owner == table.c.id, facets.c.key == "ownership")
         .correlate(table)
         .scalar_subquery()
@@ -348,13 +352,17 @@ def _facets(
     conn: Connection, table: Any, owner: Any, ids: Iterable[Any], keys: Sequence[str] | None
 ) -> dict[Any, Facets]:
     def build(cond: ColumnElement[bool]) -> Select[Any]:
-        query = select(owner, table.c.key, table.c.facet).where(cond, table.c.facet.is_not(None))
+        query = select(owner, table.c.key, table.c.facet_digest).where(
+            cond, table.c.facet_digest.is_not(None)
+        )
         return query.where(table.c.key.in_(list(keys))) if keys is not None else query
 
     found: dict[Any, Facets] = {}
     rows = fetch_in(conn, owner, ids, build)
     rows.sort(key=lambda row: row[1])  # facets in key order, whatever order the plan returns
-    for owner_id, key, facet in rows:
+    bodies = fetch_bodies(conn, (row[2] for row in rows))
+    for owner_id, key, digest in rows:
+        facet = body(bodies, digest)
         if isinstance(facet, dict):
             found.setdefault(owner_id, {})[key] = facet
     return found
@@ -419,7 +427,7 @@ def versions(
     """Versions by id; ``with_facets=False`` skips loading their facets (left empty)."""
     columns = _version_columns() if with_facets else _version_columns()[:5]
     rows = fetch_in(conn, versions_t.c.id, ids, lambda cond: select(*columns).where(cond))
-    return {row[0]: _version(row) for row in rows}
+    return {v.id: v for v in _versions(conn, rows)}
 
 
 def dataset_versions(
@@ -434,8 +442,8 @@ def dataset_versions(
         return query.order_by(versions_t.c.created_at.desc(), versions_t.c.id.desc())
 
     found: dict[int, list[VersionInfo]] = {}
-    for row in fetch_in(conn, versions_t.c.dataset_id, dataset_ids, build):
-        found.setdefault(row[1], []).append(_version(row))
+    for version in _versions(conn, fetch_in(conn, versions_t.c.dataset_id, dataset_ids, build)):
+        found.setdefault(version.dataset_id, []).append(version)
     return found
 
 
@@ -461,13 +469,23 @@ def _version_columns() -> list[Any]:
         versions_t.c.version,
         versions_t.c.created_at,
         versions_t.c.run_uuid,
-        versions_t.c.facets,
+        versions_t.c.facet_digests,
     ]
 
 
 def _version(row: Any) -> VersionInfo:
-    facets = row[5] if len(row) > 5 and isinstance(row[5], dict) else {}
-    return VersionInfo(row[0], row[1], row[2], row[3], row[4], facets)
+    """A version without its facets (rows of the first five ``_version_columns``)."""
+    return VersionInfo(row[0], row[1], row[2], row[3], row[4], {})
+
+
+def _versions(conn: Connection, rows: Sequence[Any]) -> list[VersionInfo]:
+    """Versions of ``_version_columns`` rows, in order, their facets' bodies looked up at once
+    (rows without the sixth column get no facets)."""
+    if not rows or len(rows[0]) <= 5:
+        return [_version(row) for row in rows]
+    maps = [row[5] if isinstance(row[5], dict) else {} for row in rows]
+    facets = resolve_maps(conn, maps)
+    return [VersionInfo(r[0], r[1], r[2], r[3], r[4], f) for r, f in zip(rows, facets, strict=True)]
 
 
 def reported_job_facets(payloads: Iterable[dict[str, Any]]) -> Facets:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, and_, select
 
 from mllineage.collector.db.models import PARENT, TASK_DEPENDENCY
 from mllineage.collector.db.tables import (
+    facet_contents_t,
     inferred_io_t,
     jobs_t,
     namespaces_t,
@@ -101,8 +102,12 @@ def _fetch(
 
 
 def _task_ids(conn: Connection, runs: set[str]) -> dict[str, str]:
-    task_id = run_facets_t.c.facet[("task", "task_id")].as_string()
-    query = select(run_facets_t.c.run_uuid, task_id).where(run_facets_t.c.key == "airflow")
+    task_id = facet_contents_t.c.body[("task", "task_id")].as_string()
+    query = (
+        select(run_facets_t.c.run_uuid, task_id)
+        .join(facet_contents_t, facet_contents_t.c.digest == run_facets_t.c.facet_digest)
+        .where(run_facets_t.c.key == "airflow")
+    )
     found = _pairs(conn, query, run_facets_t.c.run_uuid, sorted(runs))
     return {run: task for run, task in found if task}
 

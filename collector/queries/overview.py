@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, func, literal, or_, select, union_all
 
+from mllineage.collector.db.facet_bodies import body_of
 from mllineage.collector.db.tables import (
     datasets_t,
     jobs_t,
@@ -46,7 +47,7 @@ def kind_counts(conn: Connection) -> list[KindCount]:
 def latest_failed_runs(conn: Connection, *, limit: int) -> list[FailedRun]:
     """The ``limit`` failed runs that ended last (runs without an end time sort last)."""
     error = (
-        select(run_facets_t.c.facet)
+        select(body_of(run_facets_t.c.facet_digest))
         .where(run_facets_t.c.run_uuid == runs_t.c.uuid, run_facets_t.c.key == "errorMessage")
         .scalar_subquery()
     )

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from sqlalchemy import Boolean, Connection, Select, and_, func, or_, select
 from sqlalchemy.sql import ColumnElement
 
+from mllineage.collector.db.facet_bodies import body_of
 from mllineage.collector.db.tables import dataset_facets_t, run_facets_t, run_io_t
 from mllineage.collector.schemas.ml import AssertionResult
 
@@ -108,7 +109,12 @@ def _candidates(
     run_facet, attributed = run_facets_t, run_io_t.alias("attributed")
     queries: list[tuple[Select[Any], Any, Placement | None]] = [
         (
-            select(facets.c.dataset_id, facets.c.event_time, facets.c.event_hash, facets.c.facet)
+            select(
+                facets.c.dataset_id,
+                facets.c.event_time,
+                facets.c.event_hash,
+                body_of(facets.c.facet_digest),
+            )
             .add_columns(_run_of_event(facets))
             .where(facets.c.key == key),
             facets.c.dataset_id,
@@ -126,7 +132,7 @@ def _candidates(
                 attributed.c.dataset_id,
                 run_facet.c.event_time,
                 run_facet.c.event_hash,
-                run_facet.c.facet,
+                body_of(run_facet.c.facet_digest),
                 run_facet.c.run_uuid,
             )
             .join(attributed, attributed.c.run_uuid == run_facet.c.run_uuid)

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
+from mllineage.collector.db.facet_bodies import body, fetch_bodies
 from mllineage.collector.db.models import Run, RunFacet
 from tests.collector.events import at, dataset, facet, run_event
 from tests.conftest import empty_database
@@ -95,9 +96,10 @@ def run_facets(engine: Engine, run_id: str) -> dict[str, Any]:
     """The run's current facets (retracted ones excluded)."""
     with engine.connect() as conn:
         rows = conn.execute(
-            select(RunFacet.key, RunFacet.facet).where(RunFacet.run_uuid == run_id)
+            select(RunFacet.key, RunFacet.facet_digest).where(RunFacet.run_uuid == run_id)
         ).all()
-    return {key: value for key, value in rows if value is not None}
+        bodies = fetch_bodies(conn, (digest for _, digest in rows))
+    return {key: body(bodies, digest) for key, digest in rows if digest is not None}
 
 
 def test_run_facets_merge_replace_by_key_and_retract(client: TestClient, engine: Engine) -> None:

@@ -5,6 +5,10 @@ retraction (``_deleted``) wins the same way and is stored as NULL. Only a change
 triggers derived work: column lineage, tags, symlinks and the dataset kind (from dataset facets),
 the job type (``jobType``), the parent run (``parent``). Derived rows of an owner are replaced
 whole, so they always equal what the owner's current facet implies.
+
+Bodies are stored once per distinct content (``facet_contents``, ``db/facet_bodies.py``): every
+row refers to its body by digest, and the bodies of a batch's winning facets are inserted first
+(``store_bodies``), whether or not their row then changes, exactly as the SQL program does.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
+from mllineage.collector.db.facet_bodies import body_of, facet_digest
 from mllineage.collector.db.tables import (
     column_lineage_t,
     dataset_facets_t,
     datasets_t,
+    facet_contents_t,
     job_facets_t,
     jobs_t,
     run_facets_t,
@@ -55,12 +61,50 @@ from mllineage.collector.ingest.store.dialect import (
     SourceStatement,
     bind,
     chunks,
+    do_nothing_on,
     newer,
     stamp_columns,
 )
 from mllineage.schemas.node_ids import normalise_run_id
 
 DerivedItems = list[tuple[int, dict[str, Any] | None]]
+
+
+#: Digest of each facet body of a batch, by ``id()`` of the body object (``store_bodies``).
+Digests = dict[int, bytes]
+
+
+def store_bodies(ctx: StoreContext, fold: BatchFold) -> Digests:
+    """Insert the bodies of every facet ``fold`` holds that are not stored yet; their digests.
+
+    One statement in digest order: concurrent projectors wait on each other's new bodies in the
+    same order, so they cannot deadlock on them.
+    """
+    bodies = [v.facet for v in fold.dataset_facets.values() if v.facet is not None]
+    bodies += [b for v in fold.versions.values() for b in v.facets.values()]
+    bodies += [v.facet for v in fold.job_facets.values() if v.facet is not None]
+    bodies += [v.facet for v in fold.run_facets.values() if v.facet is not None]
+    digests = {id(b): facet_digest(b) for b in bodies}
+    unique = {digests[id(b)]: b for b in bodies}
+    rows = [{"digest": d, "body": unique[d]} for d in sorted(unique)]
+    if rows:
+        ctx.rows.write(facet_contents_t, rows, do_nothing_on("digest"))
+    return digests
+
+
+def _facet_rows(
+    owner_column: str, values: list[tuple[Any, str, FacetValue]], digests: Digests
+) -> list[dict[str, Any]]:
+    """Facet table rows of ``values`` (owner, key, value), bodies by digest."""
+    return [
+        {
+            owner_column: owner,
+            "key": key,
+            **stamp_columns(v.stamp),
+            "facet_digest": None if v.facet is None else digests[id(v.facet)],
+        }
+        for owner, key, v in values
+    ]
 
 
 def upsert_facets(
@@ -95,17 +139,14 @@ def upsert_facets(
 
 
 def upsert_dataset_facets(
-    ctx: StoreContext, fold: BatchFold, dataset_ids: dict[DatasetKey, int]
+    ctx: StoreContext, fold: BatchFold, dataset_ids: dict[DatasetKey, int], digests: Digests
 ) -> None:
     """Dataset facets, then whatever their changed content derives."""
     values: dict[tuple[int, str], FacetValue] = {
         (dataset_ids[(ns, name)], key): value
         for (ns, name, key), value in fold.dataset_facets.items()
     }
-    rows = [
-        {"dataset_id": ds, "key": key, **stamp_columns(v.stamp), "facet": v.facet}
-        for (ds, key), v in sorted(values.items())
-    ]
+    rows = _facet_rows("dataset_id", [(ds, k, v) for (ds, k), v in sorted(values.items())], digests)
     changed = upsert_facets(ctx, dataset_facets_t, "dataset_id", rows)
     derived: dict[str, DerivedItems] = {}
     for dataset_id, key in changed:
@@ -149,11 +190,13 @@ def recompute_tags(ctx: StoreContext, dataset_ids: list[int]) -> None:
     for chunk in chunks(dataset_ids):
         ctx.conn.execute(delete(tags_t).where(tags_t.c.dataset_id.in_(chunk)))
         query = select(
-            dataset_facets_t.c.dataset_id, dataset_facets_t.c.key, dataset_facets_t.c.facet
+            dataset_facets_t.c.dataset_id,
+            dataset_facets_t.c.key,
+            body_of(dataset_facets_t.c.facet_digest),
         ).where(
             dataset_facets_t.c.dataset_id.in_(chunk),
             dataset_facets_t.c.key.in_(sorted(TAG_FACETS)),
-            dataset_facets_t.c.facet.is_not(None),
+            dataset_facets_t.c.facet_digest.is_not(None),
         )
         for dataset_id, key, facet in ctx.conn.execute(query):
             facets[dataset_id][key] = facet
@@ -187,11 +230,13 @@ def recompute_kinds(ctx: StoreContext, dataset_ids: list[int]) -> None:
     facets: dict[int, dict[str, dict[str, Any]]] = {ds: {} for ds in dataset_ids}
     for chunk in chunks(dataset_ids):
         query = select(
-            dataset_facets_t.c.dataset_id, dataset_facets_t.c.key, dataset_facets_t.c.facet
+            dataset_facets_t.c.dataset_id,
+            dataset_facets_t.c.key,
+            body_of(dataset_facets_t.c.facet_digest),
         ).where(
             dataset_facets_t.c.dataset_id.in_(chunk),
             dataset_facets_t.c.key.in_(sorted(KIND_FACETS)),
-            dataset_facets_t.c.facet.is_not(None),
+            dataset_facets_t.c.facet_digest.is_not(None),
         )
         for dataset_id, key, facet in ctx.conn.execute(query):
             facets[dataset_id][key] = facet
@@ -202,13 +247,12 @@ def recompute_kinds(ctx: StoreContext, dataset_ids: list[int]) -> None:
     )
 
 
-def upsert_job_facets(ctx: StoreContext, fold: BatchFold, job_ids: dict[JobKey, int]) -> None:
+def upsert_job_facets(
+    ctx: StoreContext, fold: BatchFold, job_ids: dict[JobKey, int], digests: Digests
+) -> None:
     """Job facets; a changed ``jobType`` facet sets the job's ``job_type``."""
     values = {(job_ids[(ns, name)], key): v for (ns, name, key), v in fold.job_facets.items()}
-    rows = [
-        {"job_id": job, "key": key, **stamp_columns(v.stamp), "facet": v.facet}
-        for (job, key), v in sorted(values.items())
-    ]
+    rows = _facet_rows("job_id", [(job, k, v) for (job, k), v in sorted(values.items())], digests)
     changed = upsert_facets(ctx, job_facets_t, "job_id", rows)
     job_types = [
         {"b_id": job, "b_type": _job_type(values[(job, key)].facet)}
@@ -222,12 +266,10 @@ def upsert_job_facets(ctx: StoreContext, fold: BatchFold, job_ids: dict[JobKey, 
         )
 
 
-def upsert_run_facets(ctx: StoreContext, fold: BatchFold) -> None:
+def upsert_run_facets(ctx: StoreContext, fold: BatchFold, digests: Digests) -> None:
     """Run facets; a changed ``parent`` facet sets the run's parent columns."""
-    rows = [
-        {"run_uuid": run, "key": key, **stamp_columns(v.stamp), "facet": v.facet}
-        for (run, key), v in sorted(fold.run_facets.items())
-    ]
+    values = [(run, k, v) for (run, k), v in sorted(fold.run_facets.items())]
+    rows = _facet_rows("run_uuid", values, digests)
     changed = upsert_facets(ctx, run_facets_t, "run_uuid", rows)
     parents = []
     for run, key in changed:
@@ -268,8 +310,12 @@ def _facet_content_changes(table: Table, owner_column: str) -> Clause:
         new, old = stmt.excluded, table.c
         return stmt.on_conflict_do_update(
             index_elements=[owner_column, "key"],
-            set_={"event_time": new.event_time, "event_hash": new.event_hash, "facet": new.facet},
-            where=and_(newer(new, old), old.facet.is_distinct_from(new.facet)),
+            set_={
+                "event_time": new.event_time,
+                "event_hash": new.event_hash,
+                "facet_digest": new.facet_digest,
+            },
+            where=and_(newer(new, old), old.facet_digest.is_distinct_from(new.facet_digest)),
         ).returning(old[owner_column], old.key)
 
     return clause

@@ -24,6 +24,7 @@ from mllineage.collector.ingest.store.entities import (
     upsert_jobs,
 )
 from mllineage.collector.ingest.store.facets import (
+    store_bodies,
     upsert_dataset_facets,
     upsert_job_facets,
     upsert_run_facets,
@@ -51,12 +52,13 @@ def project_fold(ctx: StoreContext, fold: BatchFold, now: datetime) -> None:
     ns_ids = ensure_namespaces(ctx, fold.namespaces, now)
     dataset_ids = upsert_datasets(ctx, fold, ns_ids)
     job_ids = upsert_jobs(ctx, fold, ns_ids)
-    upsert_dataset_facets(ctx, fold, dataset_ids)
-    version_ids = upsert_versions(ctx, fold, dataset_ids)
-    upsert_job_facets(ctx, fold, job_ids)
+    digests = store_bodies(ctx, fold)
+    upsert_dataset_facets(ctx, fold, dataset_ids, digests)
+    version_ids = upsert_versions(ctx, fold, dataset_ids, digests)
+    upsert_job_facets(ctx, fold, job_ids, digests)
     previous_jobs = run_jobs(ctx, sorted(fold.runs))
     run_ranks = upsert_runs(ctx, fold, job_ids, now)
-    upsert_run_facets(ctx, fold)
+    upsert_run_facets(ctx, fold, digests)
     upsert_run_io(ctx, fold, dataset_ids, version_ids)
     insert_static_io(ctx, fold, job_ids, dataset_ids)
     update_current_runs(ctx, run_ranks, fold, job_ids)

@@ -27,15 +27,17 @@ from mllineage.collector.ingest.store.dialect import (
     newer,
     stamp_columns,
 )
+from mllineage.collector.ingest.store.facets import Digests
 
 #: (run, job, completed, rank time) of a run as stored: what a job's current run is chosen by.
 RunRank = tuple[str, int, bool, datetime]
 
 
 def upsert_versions(
-    ctx: StoreContext, fold: BatchFold, dataset_ids: dict[DatasetKey, int]
+    ctx: StoreContext, fold: BatchFold, dataset_ids: dict[DatasetKey, int], digests: Digests
 ) -> dict[tuple[int, str], int]:
-    """Upsert the fold's dataset versions; ids by (dataset id, version)."""
+    """Upsert the fold's dataset versions (facets as a map of digests of bodies ``digests``
+    names, stored by ``facets.store_bodies``); ids by (dataset id, version)."""
     if not fold.versions:
         return {}
     rows = [
@@ -44,7 +46,7 @@ def upsert_versions(
             "version": version,
             "created_at": v.created_at,
             "run_uuid": v.run_uuid,
-            "facets": v.facets,
+            "facet_digests": {k: digests[id(b)].hex() for k, b in v.facets.items()},
             **stamp_columns(v.stamp),
         }
         for (ns, name, version), v in sorted(fold.versions.items())
@@ -131,7 +133,7 @@ def _producer_then_latest(stmt: postgresql.Insert) -> Executable:
         set_={
             "created_at": least(new.created_at, old.created_at),
             "run_uuid": case_(outranks, new.run_uuid, old.run_uuid),
-            "facets": case_(outranks, new.facets, old.facets),
+            "facet_digests": case_(outranks, new.facet_digests, old.facet_digests),
             "event_time": case_(outranks, new.event_time, old.event_time),
             "event_hash": case_(outranks, new.event_hash, old.event_hash),
         },

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, select, tuple_
 from sqlalchemy.sql import ColumnElement
 
+from mllineage.collector.db.facet_bodies import fetch_bodies
 from mllineage.collector.db.tables import column_lineage_t, datasets_t, namespaces_t, versions_t
 from mllineage.collector.queries.graph.as_of import AsOfGraph
 from mllineage.collector.queries.graph.walk import (
@@ -113,13 +114,24 @@ def column_links_as_of(
 
     def build(cond: ColumnElement[bool]) -> Select[tuple[int, Any]]:
         ranked = (
-            select(versions_t.c.dataset_id, versions_t.c.facets, order.label("rn"))
+            select(versions_t.c.dataset_id, versions_t.c.facet_digests, order.label("rn"))
             .where(cond, versions_t.c.created_at <= as_of)
             .subquery()
         )
-        return select(ranked.c.dataset_id, ranked.c.facets).where(ranked.c.rn == 1)
+        return select(ranked.c.dataset_id, ranked.c.facet_digests).where(ranked.c.rn == 1)
 
-    facets = dict(fetch_in(conn, versions_t.c.dataset_id, dataset_ids, build))
+    digests = dict(fetch_in(conn, versions_t.c.dataset_id, dataset_ids, build))
+    # Only the columnLineage body of each version is needed.
+    lineage_digests = {
+        ds: bytes.fromhex(m["columnLineage"])
+        for ds, m in digests.items()
+        if isinstance(m, dict) and "columnLineage" in m
+    }
+    bodies = fetch_bodies(conn, lineage_digests.values())
+    facets = {
+        ds: {"columnLineage": bodies[lineage_digests[ds]]} if ds in lineage_digests else {}
+        for ds in digests
+    }
     versioned_ids = {
         row[0]
         for row in fetch_in(
@@ -176,13 +188,21 @@ def derivations(
             found.setdefault(dataset(ds), {}).setdefault(out_field, []).append((in_ds, in_field))
     version_ids = sorted({int(n.id) for n in nodes if n.type == "version"})
     if version_ids:
-        facets = fetch_in(
+        maps = fetch_in(
             conn,
             versions_t.c.id,
             version_ids,
-            lambda cond: select(versions_t.c.id, versions_t.c.facets).where(cond),
+            lambda cond: select(versions_t.c.id, versions_t.c.facet_digests).where(cond),
         )
-        for vid, out_field, in_ds, in_field in _facet_links(conn, dict(facets)):
+        # Only the columnLineage body of each version is needed.
+        lineage = {
+            vid: bytes.fromhex(m["columnLineage"])
+            for vid, m in maps
+            if isinstance(m, dict) and "columnLineage" in m
+        }
+        bodies = fetch_bodies(conn, lineage.values())
+        facets = {vid: {"columnLineage": bodies[digest]} for vid, digest in lineage.items()}
+        for vid, out_field, in_ds, in_field in _facet_links(conn, facets):
             found.setdefault(version(vid), {}).setdefault(out_field, []).append((in_ds, in_field))
     return found
 
