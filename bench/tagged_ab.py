@@ -48,12 +48,15 @@ def main() -> None:
     parser.add_argument("label")
     parser.add_argument("database_url")
     parser.add_argument("meta", type=Path)
+    parser.add_argument("--only", help="comma-separated questions, e.g. 'asOf middle'")
     args = parser.parse_args()
     meta = json.loads(args.meta.read_text())
     app = create_app(Settings(database_url=args.database_url))
     out: dict[str, Any] = {"label": args.label}
     with TestClient(app) as client:
         for name, params in _questions(meta).items():
+            if args.only and name not in args.only.split(","):
+                continue
             client.get(PATH, params=params)  # warm up
             times = []
             for _ in range(5):

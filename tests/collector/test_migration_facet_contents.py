@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine, create_engine, select, text
 
+from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.facet_bodies import facet_digest, fetch_bodies, resolve_maps
 from mllineage.collector.db.migrate import upgrade
 from mllineage.collector.db.tables import versions_t
@@ -40,7 +41,8 @@ AWKWARD: list[Any] = [
 def fresh_engine(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Engine]:
     """An empty database of its own (not the session's, which is at head already)."""
     if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+        # The collector's own engine: foreign keys on, as every SQLite user's database has them.
+        engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
         yield engine
         engine.dispose()
         return
@@ -115,6 +117,14 @@ def _load_at_0009(engine: Engine) -> None:
             ),
             {**stamp, "f": json.dumps({"schema": SCHEMA, "other": AWKWARD[1]})},
         )
+        # A run that wrote the version: the foreign key the SQLite conversion must keep intact.
+        conn.execute(
+            text(
+                "INSERT INTO run_io (run_uuid, direction, dataset_id, version_id, event_time, "
+                "event_hash) SELECT 'r', 'out', 1, id, :t, :h FROM dataset_versions"
+            ),
+            stamp,
+        )
 
 
 def test_upgrade_from_0009_keeps_every_body(fresh_engine: Engine) -> None:
@@ -136,6 +146,8 @@ def test_upgrade_from_0009_keeps_every_body(fresh_engine: Engine) -> None:
         assert resolve_maps(conn, [digests]) == [{"schema": SCHEMA, "other": AWKWARD[1]}]
         stored = conn.execute(text("SELECT count(*) FROM facet_contents")).scalar()
         assert stored == len(AWKWARD)  # the version's bodies are the rows' bodies
+        written = conn.execute(text("SELECT version_id FROM run_io")).scalar()
+        assert written == conn.execute(select(versions_t.c.id)).scalar()
 
 
 def test_sql_digest_equals_python_digest(engine: Engine, backend: str) -> None:

@@ -56,23 +56,36 @@ def upgrade() -> None:
     )
     for table, _ in _FACET_TABLES:
         op.add_column(table, sa.Column("facet_digest", sa.LargeBinary(length=16), nullable=True))
-    op.add_column("dataset_versions", sa.Column("facet_digests", _JSON, nullable=True))
+    # SQLite adds a NOT NULL column only with a default (it cannot make one NOT NULL later
+    # without rebuilding the table); every row gets its map below.
+    op.add_column(
+        "dataset_versions",
+        sa.Column(
+            "facet_digests",
+            _JSON,
+            nullable=postgres,
+            server_default=None if postgres else sa.text("'{}'"),
+        ),
+    )
     if postgres:
         _compress_bodies()
         op.execute(DIGEST_FUNCTION)
         _convert_in_sql()
     else:
         _convert_in_python()
-    for table, _ in _FACET_TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("facet")
-        if postgres:
-            op.execute(f"ALTER TABLE {table} SET (fillfactor = 70)")
-    with op.batch_alter_table("dataset_versions") as batch:
-        batch.alter_column("facet_digests", existing_type=_JSON, nullable=False)
-        batch.drop_column("facets")
     if postgres:
+        for table, _ in _FACET_TABLES:
+            op.drop_column(table, "facet")
+            op.execute(f"ALTER TABLE {table} SET (fillfactor = 70)")
+        op.alter_column("dataset_versions", "facet_digests", existing_type=_JSON, nullable=False)
+        op.drop_column("dataset_versions", "facets")
         op.execute(PROJECT_FUNCTION)
+    else:
+        # In place (SQLite 3.35+), not by batch mode's copy-drop-rename: dropping
+        # dataset_versions fails while run_io rows refer to it (foreign keys are on).
+        for table, _ in _FACET_TABLES:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN facet")
+        op.execute("ALTER TABLE dataset_versions DROP COLUMN facets")
 
 
 def _compress_bodies() -> None:
@@ -203,7 +216,15 @@ def downgrade() -> None:
     postgres = bind.dialect.name == "postgresql"
     for table, _ in _FACET_TABLES:
         op.add_column(table, sa.Column("facet", _JSON, nullable=True))
-    op.add_column("dataset_versions", sa.Column("facets", _JSON, nullable=True))
+    op.add_column(
+        "dataset_versions",
+        sa.Column(
+            "facets",
+            _JSON,
+            nullable=postgres,
+            server_default=None if postgres else sa.text("'{}'"),
+        ),
+    )
     for table, _ in _FACET_TABLES:
         op.execute(
             f"UPDATE {table} SET facet = (SELECT body FROM facet_contents c "
@@ -221,14 +242,16 @@ def downgrade() -> None:
         )
     else:
         _versions_back_in_python()
-    for table, _ in _FACET_TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("facet_digest")
-        if postgres:
+    if postgres:
+        for table, _ in _FACET_TABLES:
+            op.drop_column(table, "facet_digest")
             op.execute(f"ALTER TABLE {table} RESET (fillfactor)")
-    with op.batch_alter_table("dataset_versions") as batch:
-        batch.alter_column("facets", existing_type=_JSON, nullable=False)
-        batch.drop_column("facet_digests")
+        op.alter_column("dataset_versions", "facets", existing_type=_JSON, nullable=False)
+        op.drop_column("dataset_versions", "facet_digests")
+    else:  # in place, as in upgrade
+        for table, _ in _FACET_TABLES:
+            op.execute(f"ALTER TABLE {table} DROP COLUMN facet_digest")
+        op.execute("ALTER TABLE dataset_versions DROP COLUMN facet_digests")
     op.drop_table("facet_contents")
     if postgres:
         op.execute("DROP FUNCTION IF EXISTS mllineage_facet_digest(jsonb)")
