@@ -26,6 +26,7 @@ from mllineage.collector.ingest.store import StoreContext
 from mllineage.collector.ingest.store.raw_copy import copy_append
 from mllineage.collector.ingest.store.raw_log import append_events
 from mllineage.collector.ingest.validate import ParsedEvent
+from mllineage.collector.ingest.writer import first_appends
 
 
 class BulkLoader:
@@ -60,9 +61,4 @@ class BulkLoader:
             else:
                 fresh = append_events(StoreContext.open(conn), events, now)
         self._partitions_month = (now.year, now.month)
-        claimed: set[bytes] = set()
-        new = []
-        for parsed in events:
-            new.append(parsed.digest in fresh and parsed.digest not in claimed)
-            claimed.add(parsed.digest)
-        return new
+        return first_appends(events, fresh)

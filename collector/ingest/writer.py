@@ -219,6 +219,12 @@ def append_committed(engine: Engine, events: Sequence[ParsedEvent]) -> list[bool
     (False: already stored, or a repeat of an earlier event of ``events``)."""
     with engine.begin() as conn:
         fresh = append_events(StoreContext.open(conn), events, datetime.now(UTC))
+    return first_appends(events, fresh)
+
+
+def first_appends(events: Sequence[ParsedEvent], fresh: set[bytes]) -> list[bool]:
+    """Per event, True if the append stored it (its digest is in ``fresh``) and no earlier event
+    of ``events`` had the same digest."""
     claimed: set[bytes] = set()
     new = []
     for parsed in events:
