@@ -5,7 +5,7 @@ columns is derived from (current, as of a time, or as one dataset version report
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,17 +49,9 @@ class ColumnGraph(NodeGraph):
             return self._expand_as_of(conn, fields, direction)
         cl = column_lineage_t.c
         if direction == "upstream":
-            rows = fetch_in(
-                conn,
-                cl.dataset_id,
-                fields,
-                lambda cond: select(
-                    cl.dataset_id, cl.field, cl.input_dataset_id, cl.input_field
-                ).where(cond),
-            )
             return [
                 (column(ds, f), column(in_ds, in_f), None)
-                for ds, f, in_ds, in_f in rows
+                for ds, f, in_ds, in_f in current_links(conn, list(fields))
                 if f in fields[ds]
             ]
         rows = fetch_in(
@@ -120,18 +112,7 @@ def column_links_as_of(
         )
         return select(ranked.c.dataset_id, ranked.c.facet_digests).where(ranked.c.rn == 1)
 
-    digests = dict(fetch_in(conn, versions_t.c.dataset_id, dataset_ids, build))
-    # Only the columnLineage body of each version is needed.
-    lineage_digests = {
-        ds: bytes.fromhex(m["columnLineage"])
-        for ds, m in digests.items()
-        if isinstance(m, dict) and "columnLineage" in m
-    }
-    bodies = fetch_bodies(conn, lineage_digests.values())
-    facets = {
-        ds: {"columnLineage": bodies[lineage_digests[ds]]} if ds in lineage_digests else {}
-        for ds in digests
-    }
+    facets = _lineage_facets(conn, fetch_in(conn, versions_t.c.dataset_id, dataset_ids, build))
     versioned_ids = {
         row[0]
         for row in fetch_in(
@@ -143,18 +124,37 @@ def column_links_as_of(
     }
     links = _facet_links(conn, facets)
     unversioned = [ds for ds in dataset_ids if ds not in versioned_ids]
+    return [
+        *((int(a), str(b), int(c), str(d)) for a, b, c, d in links),
+        *current_links(conn, unversioned),
+    ]
+
+
+def current_links(conn: Connection, dataset_ids: Sequence[int]) -> list[tuple[int, str, int, str]]:
+    """(dataset, column, input dataset, input column) of these datasets' current column lineage
+    (the ``column_lineage`` table)."""
     cl = column_lineage_t.c
-    links.extend(
-        fetch_in(
-            conn,
-            cl.dataset_id,
-            unversioned,
-            lambda cond: select(cl.dataset_id, cl.field, cl.input_dataset_id, cl.input_field).where(
-                cond
-            ),
-        )
+    rows = fetch_in(
+        conn,
+        cl.dataset_id,
+        dataset_ids,
+        lambda cond: select(cl.dataset_id, cl.field, cl.input_dataset_id, cl.input_field).where(
+            cond
+        ),
     )
-    return [(int(a), str(b), int(c), str(d)) for a, b, c, d in links]
+    return [(int(a), str(b), int(c), str(d)) for a, b, c, d in rows]
+
+
+def _lineage_facets(conn: Connection, maps: Iterable[Sequence[Any]]) -> dict[Any, dict[str, Any]]:
+    """owner -> ``{"columnLineage": body}`` from (owner, ``facet_digests`` map) rows, for the
+    owners whose map has a ``columnLineage`` facet (only that body is fetched)."""
+    digests = {
+        owner: bytes.fromhex(m["columnLineage"])
+        for owner, m in maps
+        if isinstance(m, dict) and "columnLineage" in m
+    }
+    bodies = fetch_bodies(conn, digests.values())
+    return {owner: {"columnLineage": bodies[digest]} for owner, digest in digests.items()}
 
 
 #: output column -> the (input dataset id, input column) pairs it is derived from
@@ -172,16 +172,7 @@ def derivations(
     dataset_ids = sorted({int(n.id) for n in nodes if n.type == "dataset"})
     if dataset_ids:
         if as_of is None:
-            cl = column_lineage_t.c
-            rows = fetch_in(
-                conn,
-                cl.dataset_id,
-                dataset_ids,
-                lambda cond: select(
-                    cl.dataset_id, cl.field, cl.input_dataset_id, cl.input_field
-                ).where(cond),
-            )
-            links = [(int(a), str(b), int(c), str(d)) for a, b, c, d in rows]
+            links = current_links(conn, dataset_ids)
         else:
             links = column_links_as_of(conn, dataset_ids, as_of)
         for ds, out_field, in_ds, in_field in links:
@@ -194,15 +185,7 @@ def derivations(
             version_ids,
             lambda cond: select(versions_t.c.id, versions_t.c.facet_digests).where(cond),
         )
-        # Only the columnLineage body of each version is needed.
-        lineage = {
-            vid: bytes.fromhex(m["columnLineage"])
-            for vid, m in maps
-            if isinstance(m, dict) and "columnLineage" in m
-        }
-        bodies = fetch_bodies(conn, lineage.values())
-        facets = {vid: {"columnLineage": bodies[digest]} for vid, digest in lineage.items()}
-        for vid, out_field, in_ds, in_field in _facet_links(conn, facets):
+        for vid, out_field, in_ds, in_field in _facet_links(conn, _lineage_facets(conn, maps)):
             found.setdefault(version(vid), {}).setdefault(out_field, []).append((in_ds, in_field))
     return found
 
