@@ -74,6 +74,13 @@ class TargetWorker:
         self._unsaved = {"sent": 0, "parked": 0}
 
     def start(self) -> None:
+        """Fix the cursor now (a new target starts at the log's head as the collector starts,
+        not whenever its thread first runs, which may be after the first events are accepted),
+        then send from a thread; a database down at start defers the cursor to the thread."""
+        try:
+            self._load_cursor()
+        except DBAPIError as exc:
+            log.warning("forwarding to %s: database unavailable: %s", self.target.name, exc)
         self._thread = threading.Thread(
             target=self._run, name=f"mllineage-forward-{self.target.name}", daemon=True
         )
@@ -111,11 +118,15 @@ class TargetWorker:
                 continue
             self._stop.wait(self.pacing.backoff(failures))
 
+    def _load_cursor(self) -> None:
+        with self.engine.begin() as conn:
+            self.cursor = cursors.load_cursor(conn, self.target.name, _now())
+        self._done = self.cursor.position
+
     def _next_batch(self) -> list[LogEntry]:
         if self.cursor is None:
-            with self.engine.begin() as conn:
-                self.cursor = cursors.load_cursor(conn, self.target.name, _now())
-            self._done = self.cursor.position
+            self._load_cursor()
+        assert self.cursor is not None
         with self.engine.connect() as conn:
             entries = read_after(conn, self.cursor.position, self.pacing.batch)
             if not entries:

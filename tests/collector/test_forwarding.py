@@ -22,8 +22,11 @@ from sqlalchemy import Engine, select, text
 from mllineage.collector.app import create_app
 from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.migrate import upgrade
-from mllineage.collector.db.tables import events_t
+from mllineage.collector.db.tables import events_t, forward_cursors_t
 from mllineage.collector.forward.log import commit_order
+from mllineage.collector.forward.service import Forwarder
+from mllineage.collector.forward.targets import target_from_config
+from mllineage.collector.forward.worker import Pacing
 from mllineage.collector.settings import Settings
 from tests.collector.events import run_event
 from tests.conftest import PG_ADMIN_URL
@@ -144,6 +147,25 @@ def test_forwarding_survives_outage_refusal_and_restart(
     first_seen = list(dict.fromkeys(map(_key, lines)))  # at least once: a resend may repeat
     assert first_seen == [_key(p) for p in a_log]
     b_engine.dispose()
+
+
+def test_a_new_target_starts_at_the_head_of_the_log_as_the_collector_starts(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The cursor is fixed before ``start`` returns, so the first event accepted after it is
+    forwarded even when the target's thread runs late (it once was not: a file target lost it)."""
+    target = target_from_config({"type": "file", "log_file_path": str(tmp_path / "out.ndjson")})
+    forwarder = Forwarder(engine, [target], Pacing(poll_interval=60))
+    forwarder.start()
+    try:
+        with engine.connect() as conn:
+            stored = conn.execute(
+                select(forward_cursors_t.c.target).where(forward_cursors_t.c.target == target.name)
+            ).all()
+        assert stored == [(target.name,)]
+        assert forwarder.workers[0].cursor is not None
+    finally:
+        forwarder.stop()
 
 
 def test_open_transactions_hold_forwarding_back_only_in_this_database(engine: Engine) -> None:
