@@ -68,23 +68,28 @@ def derive_inferred_edges(conn: Connection, touched: Iterable[str]) -> None:
 
     ``touched``: the runs a projection batch created or changed. Their dependants are their
     parents, their DAG runs' task runs (siblings, and siblings of their parents) and the runs
-    nested under any of those (or under ``touched``); their rows are deleted and derived again,
-    task dependencies first (nested runs inherit their parents' inferred edges).
+    nested under any of those (or under ``touched``). Of those, only runs missing their own I/O
+    of a direction can have inferred edges (declared lineage wins), so only they are derived
+    again, task dependencies first (nested runs inherit their parents' inferred edges); the
+    rows of ``touched`` are dropped too (a run that now declares I/O loses its inferred edges).
+    Runs that declare both directions (nearly every run of most producers) cost one index probe
+    each: the work follows the runs without lineage, not the size of their DAG runs.
     """
     touched = sorted(set(touched))
     if not touched:
         return
     tasks = _with_dependants(conn, touched)
-    stale = sorted(set(_children(conn, tasks)) | set(tasks))
-    for chunk in _chunks(stale):
+    nested = _children(conn, sorted(set(touched) | set(tasks)), undeclared=True)
+    candidates = sorted(set(tasks) | set(nested))
+    for chunk in _chunks(sorted(set(touched) | set(candidates))):
         conn.execute(delete(inferred_io_t).where(inferred_io_t.c.run_uuid.in_(chunk)))
     dialect = conn.dialect.name
-    for chunk in _chunks(stale):
+    for chunk in _chunks(candidates):
         for direction in ("in", "out"):
-            for nested in (False, True):
-                statement = _task_dependency_insert(dialect, direction, nested)
+            for nested_io in (False, True):
+                statement = _task_dependency_insert(dialect, direction, nested_io)
                 conn.execute(statement, {"runs": list(chunk)})
-    for chunk in _chunks(stale):
+    for chunk in _chunks(candidates):
         for direction in ("in", "out"):
             for inherited in (False, True):
                 statement = _parent_insert(direction, inherited)
@@ -92,11 +97,12 @@ def derive_inferred_edges(conn: Connection, touched: Iterable[str]) -> None:
 
 
 def _with_dependants(conn: Connection, touched: Sequence[str]) -> list[str]:
-    """``touched``, their parents, and every run under a parent or grandparent of ``touched``."""
+    """Of ``touched``, their parents, and every run under a parent or grandparent of
+    ``touched``: those missing their own I/O of a direction."""
     parents = set(_parents(conn, touched))
     grandparents = set(_parents(conn, sorted(parents)))
-    siblings = _children(conn, sorted(parents | grandparents))
-    return sorted(set(touched) | parents | set(siblings))
+    siblings = _children(conn, sorted(parents | grandparents), undeclared=True)
+    return sorted(set(_undeclared(conn, sorted(set(touched) | parents))) | set(siblings))
 
 
 def _parents(conn: Connection, runs: Sequence[str]) -> list[str]:
@@ -109,12 +115,51 @@ def _parents(conn: Connection, runs: Sequence[str]) -> list[str]:
     return found
 
 
-def _children(conn: Connection, runs: Sequence[str]) -> list[str]:
+def _children(conn: Connection, runs: Sequence[str], *, undeclared: bool = False) -> list[str]:
+    """The runs nested under ``runs`` (``undeclared``: only those missing their own I/O of a
+    direction)."""
+    statement = _undeclared_children if undeclared else _all_children
     found: list[str] = []
     for chunk in _chunks(runs):
-        query = select(runs_t.c.uuid).where(runs_t.c.parent_run_uuid.in_(chunk))
-        found.extend(conn.execute(query).scalars())
+        found.extend(conn.execute(statement(), {"runs": list(chunk)}).scalars())
     return found
+
+
+def _undeclared(conn: Connection, runs: Sequence[str]) -> list[str]:
+    """The runs of ``runs`` (known to ``runs``) missing their own I/O of a direction."""
+    found: list[str] = []
+    for chunk in _chunks(runs):
+        found.extend(conn.execute(_undeclared_runs(), {"runs": list(chunk)}).scalars())
+    return found
+
+
+def _lacks_own_io() -> ColumnElement[bool]:
+    """``runs`` has no ``run_io`` row of its own in one direction or both (index probes)."""
+
+    def own(direction: str) -> ColumnElement[bool]:
+        io = run_io_t.alias(f"own_{direction}")
+        return (
+            select(io.c.run_uuid)
+            .where(io.c.run_uuid == runs_t.c.uuid, io.c.direction == direction)
+            .exists()
+        )
+
+    return or_(~own("in"), ~own("out"))
+
+
+@cache
+def _all_children() -> Executable:
+    return select(runs_t.c.uuid).where(runs_t.c.parent_run_uuid.in_(_RUNS))
+
+
+@cache
+def _undeclared_children() -> Executable:
+    return select(runs_t.c.uuid).where(runs_t.c.parent_run_uuid.in_(_RUNS), _lacks_own_io())
+
+
+@cache
+def _undeclared_runs() -> Executable:
+    return select(runs_t.c.uuid).where(runs_t.c.uuid.in_(_RUNS), _lacks_own_io())
 
 
 def _insert(source: Select[Any]) -> Executable:
