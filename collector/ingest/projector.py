@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, delete, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from mllineage.collector.db.failures import is_retryable, is_unavailable, reason
+from mllineage.collector.db.statistics import StatisticsKeeper
 from mllineage.collector.db.tables import backlog_t
 from mllineage.collector.ingest.store import IdCache, RawBatch, StoreContext, project_batch
 from mllineage.collector.ingest.store.dialect import chunks
@@ -172,7 +173,9 @@ class Projector:
     ``idle_seconds`` (other processes' events). ``remember`` hands it the events the ingest path
     still holds parsed. ``pause``/``resume`` are a hook for tests and operations: a paused
     projector finishes its batch and then takes no new one. ``on_projected`` is called after
-    every committed batch (the read barrier's notification).
+    every committed batch (the read barrier's notification). Before each batch the tables that
+    changed enough since their last ``ANALYZE`` are analyzed (``db.statistics``): the projector
+    writes faster than autovacuum refreshes statistics, and plans without them scan.
     """
 
     def __init__(
@@ -190,6 +193,7 @@ class Projector:
         self.memory_limit = memory_limit
         self.on_projected = on_projected
         self.ids = IdCache()
+        self.statistics = StatisticsKeeper(engine)
         self.projected = 0
         self.failed = 0
         self.busy_seconds = 0.0  # spent in batches that projected something
@@ -241,6 +245,7 @@ class Projector:
         """Project one batch now (the thread's step; also for tools and tests)."""
         # Read without the lock: the ingest side only adds entries, and lookups are atomic.
         started = time.perf_counter()
+        self.statistics.refresh()
         outcome = project_next(self.engine, limit=self.batch_size, ids=self.ids, known=self._known)
         if outcome.projected or outcome.failed:
             self.busy_seconds += time.perf_counter() - started
