@@ -22,7 +22,7 @@ import logging
 import time
 
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +59,12 @@ class StatisticsKeeper:
             return []
         self._checked_at = now
         try:
-            with self.engine.connect() as conn:
+            # Autocommit: each ANALYZE commits (and its statistics are used) at once.
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 stale = list(conn.execute(_STALE).scalars())
-                conn.rollback()
                 for table in stale:
-                    # Outside a transaction block, so the statistics are visible at once.
-                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(
-                        text(f"ANALYZE (SKIP_LOCKED) {table}")
-                    )
-        except DBAPIError as exc:
+                    conn.execute(text(f"ANALYZE (SKIP_LOCKED) {table}"))
+        except SQLAlchemyError as exc:
             log.warning("refreshing planner statistics failed: %s", exc)
             return []
         if stale:

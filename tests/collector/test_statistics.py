@@ -27,9 +27,18 @@ def test_tables_changed_past_the_threshold_are_analyzed_once(engine: Engine) -> 
                 "SELECT 'statistics-' || i, now() FROM generate_series(1, 500) AS i"
             )
         )
+        conn.execute(
+            text(
+                "INSERT INTO facet_contents (digest, body) "
+                "SELECT decode(md5('statistics-' || i), 'hex'), jsonb_build_object('i', i) "
+                "FROM generate_series(1, 500) AS i"
+            )
+        )
         conn.execute(text("SELECT pg_stat_force_next_flush()"))
-    assert "public.namespaces" in keeper.refresh()
+    stale = keeper.refresh()  # two tables: each analyzed in its turn
+    assert {"public.namespaces", "public.facet_contents"} <= set(stale)
     assert _last_analyze(engine, "namespaces") is not None
+    assert _last_analyze(engine, "facet_contents") is not None
     assert "public.namespaces" not in keeper.refresh()  # nothing changed since
 
 
