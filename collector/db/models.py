@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -322,9 +323,40 @@ class Run(Base):
     )
 
 
+#: The data-quality facets (``queries/quality.py``): few rows carry them, and the quality reads
+#: find those rows through partial indexes (``quality_indexes``) instead of every run I/O row of
+#: the datasets asked about.
+QUALITY_FACETS = {"dataQualityAssertions": "assertions", "dataQualityMetrics": "metrics"}
+
+
+def quality_indexes(table: str) -> list[Index]:
+    """Partial indexes of ``run_io`` (rows whose I/O facets hold a quality facet, by dataset) or
+    ``run_facets`` (quality run facets, by run); one per facet key, so that a query naming the
+    key as a constant (``quality_key``) matches the predicate on SQLite as on PostgreSQL."""
+    indexes = []
+    for key, short in QUALITY_FACETS.items():
+        name = f"ix_{table}_quality_{short}"
+        if table == "run_io":
+            indexes.append(
+                Index(
+                    name,
+                    "dataset_id",
+                    postgresql_where=text(f"facets ? '{key}'"),
+                    sqlite_where=text(f"json_type(facets, '$.{key}') IS NOT NULL"),
+                )
+            )
+        else:
+            where = text(f"key = '{key}'")
+            indexes.append(Index(name, "run_uuid", postgresql_where=where, sqlite_where=where))
+    return indexes
+
+
 class RunFacet(Base):
     __tablename__ = "run_facets"
-    __table_args__ = {"postgresql_with": {"fillfactor": 70}}  # see DatasetFacet
+    __table_args__ = (
+        *quality_indexes("run_facets"),
+        {"postgresql_with": {"fillfactor": 70}},  # see DatasetFacet
+    )
 
     run_uuid: Mapped[str] = mapped_column(ForeignKey("runs.uuid"), primary_key=True)
     key: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -350,6 +382,7 @@ class RunIO(Base):
         Index("ix_run_io_dataset", "dataset_id", "direction"),
         # Version-pinned downstream walks: which runs read exactly this version.
         Index("ix_run_io_version", "version_id"),
+        *quality_indexes("run_io"),
     )
 
 

@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Boolean, Connection, Select, and_, func, or_, select
+from sqlalchemy import Boolean, Connection, Select, and_, func, literal, or_, select
 from sqlalchemy.sql import ColumnElement
 
 from mllineage.collector.db.facet_bodies import body_of
+from mllineage.collector.db.models import QUALITY_FACETS
 from mllineage.collector.db.tables import dataset_facets_t, run_facets_t, run_io_t
 from mllineage.collector.schemas.ml import AssertionResult
 
-ASSERTIONS = "dataQualityAssertions"
-METRICS = "dataQualityMetrics"
+ASSERTIONS, METRICS = QUALITY_FACETS
 
 Status = Literal["passed", "warning", "failed"]
 Placement = Literal["dataset", "input", "output", "run"]
@@ -136,7 +136,7 @@ def _candidates(
                 run_facet.c.run_uuid,
             )
             .join(attributed, attributed.c.run_uuid == run_facet.c.run_uuid)
-            .where(run_facet.c.key == key, _checked_side(attributed)),
+            .where(run_facet.c.key == quality_key(key), _checked_side(attributed)),
             attributed.c.dataset_id,
             "run",
         ),
@@ -173,11 +173,19 @@ def _checked_side(io: Any) -> ColumnElement[bool]:
     return side
 
 
+def quality_key(value: str) -> Any:
+    """A facet key (or JSON path) rendered as a constant in the SQL text, not a parameter: the
+    partial indexes of ``models.quality_indexes`` are only used where the planner can prove their
+    predicate, which needs the constant (SQLite never, PostgreSQL not in a generic plan)."""
+    return literal(value, literal_execute=True)
+
+
 def _has_key(conn: Connection, column: Any, key: str) -> ColumnElement[bool]:
+    """``column`` (JSON) has ``key``, as ``models.quality_indexes`` states it."""
     if conn.dialect.name == "postgresql":
-        has: ColumnElement[bool] = column.op("?", return_type=Boolean())(key)
+        has: ColumnElement[bool] = column.op("?", return_type=Boolean())(quality_key(key))
         return has
-    present: ColumnElement[bool] = func.json_type(column, f"$.{key}").is_not(None)
+    present: ColumnElement[bool] = func.json_type(column, quality_key(f"$.{key}")).is_not(None)
     return present
 
 
