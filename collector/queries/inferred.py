@@ -41,6 +41,11 @@ class InferredEdge:
     rule: str
 
 
+def exist(conn: Connection) -> bool:
+    """Whether any inferred edge is stored at all."""
+    return conn.execute(select(inferred_io_t.c.run_uuid).limit(1)).first() is not None
+
+
 def current_of_jobs(conn: Connection, job_ids: Iterable[int]) -> list[InferredEdge]:
     """The inferred edges of these jobs' current runs."""
     current = and_(

@@ -64,6 +64,14 @@ class InferringGraph:
     and version graphs, which choose the runs whose inferred edges count."""
 
     inferred: dict[tuple[Node, Node], list[InferredEdge]]
+    _any: bool | None = None
+
+    def _any_inferred(self, conn: Connection) -> bool:
+        """Whether the database holds any inferred edge, asked once per graph (one index probe):
+        most hold none, and then a walk costs what the declared graph's costs."""
+        if self._any is None:
+            self._any = inferred.exist(conn)
+        return self._any
 
     def _hop(
         self, origin: Node, target: Node, edge: InferredEdge, downstream: bool
@@ -123,6 +131,8 @@ class InferredCurrentGraph(InferringGraph, CurrentGraph):
         direction: Direction,
     ) -> Iterable[tuple[Node, Node, InferredEdge]]:
         """(frontier node, neighbour, edge) over the current inferred edges."""
+        if not self._any_inferred(conn):
+            return
         downstream = direction == "downstream"
         if datasets:
             side = "in" if downstream else "out"
@@ -154,6 +164,8 @@ class InferredAsOfGraph(InferringGraph, AsOfGraph):
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
         hops = super().expand(conn, frontier, direction)
+        if not self._any_inferred(conn):
+            return hops
         downstream = direction == "downstream"
         datasets = self.dataset_ids(frontier)
         if datasets:
@@ -190,6 +202,8 @@ class InferredVersionGraph(InferringGraph, VersionGraph):
 
     def expand(self, conn: Connection, frontier: Sequence[Node], direction: Direction) -> list[Hop]:
         hops = super().expand(conn, frontier, direction)
+        if not self._any_inferred(conn):
+            return hops
         downstream = direction == "downstream"
         versions = [int(n.id) for n in frontier if n.type == "version"]
         plain = [int(n.id) for n in frontier if n.type == "dataset"]
