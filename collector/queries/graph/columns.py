@@ -142,7 +142,7 @@ def current_links(conn: Connection, dataset_ids: Sequence[int]) -> list[tuple[in
             cond
         ),
     )
-    return [(int(a), str(b), int(c), str(d)) for a, b, c, d in rows]
+    return [(a, b, c, d) for a, b, c, d in rows]  # integer ids and text columns as stored
 
 
 def _lineage_facets(conn: Connection, maps: Iterable[Sequence[Any]]) -> dict[Any, dict[str, Any]]:
@@ -175,8 +175,10 @@ def derivations(
             links = current_links(conn, dataset_ids)
         else:
             links = column_links_as_of(conn, dataset_ids, as_of)
+        by_id: dict[int, Derivation] = {}
         for ds, out_field, in_ds, in_field in links:
-            found.setdefault(dataset(ds), {}).setdefault(out_field, []).append((in_ds, in_field))
+            by_id.setdefault(ds, {}).setdefault(out_field, []).append((in_ds, in_field))
+        found.update((dataset(ds), derivation) for ds, derivation in by_id.items())
     version_ids = sorted({int(n.id) for n in nodes if n.type == "version"})
     if version_ids:
         maps = fetch_in(

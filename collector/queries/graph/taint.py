@@ -47,6 +47,8 @@ Evidence = Literal["column", "job"]
 COLUMN: Evidence = "column"
 JOB: Evidence = "job"
 _DATA = frozenset({"dataset", "version"})
+#: An output's column lineage inverted: (input representative, input column) -> output columns.
+_DerivedFrom = dict[tuple[Hashable, str], set[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +145,21 @@ class TaintGraph:
     ) -> dict[Hashable, list[Hashable]]:
         """(dataset, column) -> (job, (dataset representative, column)) for each reading job."""
         node_of = self.inner.node_of
-        owners = self._representatives(conn, [node_of(state.key) for state in states])
+        nodes = {key: node_of(key) for key in {state.key for state in states}}
+        owners = self._representatives(conn, list(nodes.values()))
+        # Per dataset, once: its readers, each flagged when the hop is inferred (job level).
+        readers = {
+            key: [
+                (target, self._inferred(node, node_of(target))) for target in adjacency.get(key, ())
+            ]
+            for key, node in nodes.items()
+        }
         found: dict[Hashable, list[Hashable]] = {}
         for state in states:
-            node = node_of(state.key)
-            carried = (owners[node], str(state.carried))
+            carried = (owners[nodes[state.key]], str(state.carried))
             found[state] = [
-                target if self._inferred(node, node_of(target)) else Tainted(target, carried)
-                for target in adjacency.get(state.key, ())
+                target if inferred else Tainted(target, carried)
+                for target, inferred in readers[state.key]
             ]
         return found
 
@@ -160,27 +169,45 @@ class TaintGraph:
         """(job, (dataset, column)) -> (output, derived column) through each output's column
         lineage; an output without column lineage -> the output at job level."""
         node_of = self.inner.node_of
-        outputs = {node_of(t) for state in states for t in adjacency.get(state.key, ())}
+        jobs = {state.key for state in states}
+        outputs = {node_of(t) for key in jobs for t in adjacency.get(key, ())}
         stored = {out: self.inner.members.get(out, {out}) for out in outputs}
         derived = derivations(conn, [n for found in stored.values() for n in found], self.as_of)
         sources = {ds for lineage in derived.values() for fs in lineage.values() for ds, _ in fs}
         owners = self._representatives(conn, [dataset(ds) for ds in sources])
+        owner_of = {int(node.id): owner for node, owner in owners.items()}
+        # Each output's column lineage inverted once: (input representative, input column) ->
+        # the output columns derived from it; a state then finds its columns in one lookup.
+        inverted: dict[Node, _DerivedFrom] = {}
+        for node, derivation in derived.items():
+            by_input: _DerivedFrom = {}
+            inverted[node] = by_input
+            for column, inputs in derivation.items():
+                for ds, field in inputs:
+                    by_input.setdefault((owner_of[ds], field), set()).add(column)
+        # Per job, once: its outputs, each with the inverted column lineage it declares, or
+        # None where the tag goes on at job level (no column lineage, or an inferred hop).
+        plans: dict[Hashable, list[tuple[Hashable, list[_DerivedFrom] | None]]] = {}
+        for key in jobs:
+            job_node = node_of(key)
+            plan: list[tuple[Hashable, list[_DerivedFrom] | None]] = []
+            plans[key] = plan
+            for target in adjacency.get(key, ()):
+                out = node_of(target)
+                declared = [inverted[n] for n in stored[out] if n in inverted]
+                precise = bool(declared) and not self._inferred(job_node, out)
+                plan.append((target, declared if precise else None))
         found: dict[Hashable, list[Hashable]] = {}
         for state in states:
-            job_node, carried = node_of(state.key), state.carried
+            carried = state.carried
             targets: list[Hashable] = []
-            for target in adjacency.get(state.key, ()):
-                out = node_of(target)
-                lineage = [derived[n] for n in stored[out] if n in derived]
-                if not lineage or self._inferred(job_node, out):
+            for target, lineage in plans[state.key]:
+                if lineage is None:
                     targets.append(target)
                     continue
-                columns = {
-                    column
-                    for one in lineage
-                    for column, inputs in one.items()
-                    if any((owners[dataset(ds)], field) == carried for ds, field in inputs)
-                }
+                columns: set[str] = set()
+                for derived_from in lineage:
+                    columns.update(derived_from.get(carried, ()))  # type: ignore[arg-type]
                 targets.extend(Tainted(target, column) for column in sorted(columns))
             found[state] = targets
         return found
@@ -208,6 +235,8 @@ class TaintGraph:
         ids = {n: self._owner[int(n.id)] if n.type == "version" else int(n.id) for n in nodes}
         if self._symlinks is None:
             self._symlinks = DatasetGraph(symlinks=symlinks_exist(conn))
+        if not self._symlinks.symlinks:  # every dataset stands for itself
+            return dict(ids)
         canon = self._symlinks.canonical(conn, [dataset(i) for i in set(ids.values())])
         return {n: canon.get(dataset(i), dataset(i)).id for n, i in ids.items()}
 
