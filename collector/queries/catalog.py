@@ -292,7 +292,11 @@ def get_job(conn: Connection, namespace: str, name: str) -> JobRecord:
     return job_records(conn, [details.jobs(conn, [ref.id])[ref.id]])[0]
 
 
-def job_records(conn: Connection, infos: Sequence[JobInfo]) -> list[JobRecord]:
+def job_records(
+    conn: Connection, infos: Sequence[JobInfo], *, runs_per_job: int = job_runs.LATEST_RUNS
+) -> list[JobRecord]:
+    """Jobs with their facets, current inputs and outputs, and up to ``runs_per_job`` latest runs
+    (``latest_runs``, most recent first; the first is ``latest_run``)."""
     ids = [j.id for j in infos]
     facets = details.job_facets(conn, ids)
     edges = fetch_in(
@@ -315,7 +319,7 @@ def job_records(conn: Connection, infos: Sequence[JobInfo]) -> list[JobRecord]:
     ios: dict[tuple[int, str], list[tuple[str, str]]] = {}
     for job_id, direction, ns, name in edges:
         ios.setdefault((job_id, direction), []).append((ns, name))
-    recent = job_runs.latest_runs(conn, ids)
+    recent = job_runs.latest_runs(conn, ids, per_job=runs_per_job)
     runs = {r.info.uuid: r for r in run_records(conn, [r for rs in recent.values() for r in rs])}
     parents = job_runs.parent_jobs(conn, [rs[0].uuid for rs in recent.values()])
     records = []

@@ -101,8 +101,13 @@ def lineage(
         conn,
         list(details.datasets(conn, [int(n.id) for n in nodes if n.type == "dataset"]).values()),
     )
+    # A node carries its job's latest run alone (``latestRuns`` holds just that one), as
+    # Marquez's own lineage nodes do (``JobData.latestRun``): ten runs per job cost 10x the run
+    # records on a wide graph, for a list the job's own page gives.
     jobs = catalog.job_records(
-        conn, list(details.jobs(conn, [int(n.id) for n in nodes if n.type == "job"]).values())
+        conn,
+        list(details.jobs(conn, [int(n.id) for n in nodes if n.type == "job"]).values()),
+        runs_per_job=1,
     )
     records: dict[Node, GraphNodeRecord] = {}
     for record in datasets:

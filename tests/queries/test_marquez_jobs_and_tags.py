@@ -197,6 +197,11 @@ def test_job_and_dataset_answers_carry_marquez_fields(client: TestClient, shared
     assert [r["id"] for r in job["latestRuns"]] == [e["run"]["runId"] for e in task_runs[::-1][:10]]
     assert job["latestRuns"][0] == job["latestRun"]
     assert job["latestRun"]["createdAt"].replace("+00:00", "Z") == at(12), "event time, not ingest"
+    # A lineage node carries the job's latest run alone, as Marquez's lineage nodes do.
+    graph = client.get("/api/v1/lineage", params={"nodeId": "job:airflow:dag.build_features"})
+    node = {n["id"]: n for n in graph.json()["graph"]}["job:airflow:dag.build_features"]
+    assert node["data"]["latestRun"] == job["latestRun"]
+    assert node["data"]["latestRuns"] == [job["latestRun"]]
     dag = client.get("/api/v1/jobs").json()["jobs"][0]
     assert dag["name"] == "dag"
     assert job["parentJobName"] == "dag"
