@@ -126,7 +126,8 @@ def _children(conn: Connection, runs: Sequence[str], *, undeclared: bool = False
 
 
 def _undeclared(conn: Connection, runs: Sequence[str]) -> list[str]:
-    """The runs of ``runs`` (known to ``runs``) missing their own I/O of a direction."""
+    """Those of ``runs`` that are stored (a parent may never have sent an event) and miss their
+    own I/O of a direction."""
     found: list[str] = []
     for chunk in _chunks(runs):
         found.extend(conn.execute(_undeclared_runs(), {"runs": list(chunk)}).scalars())
