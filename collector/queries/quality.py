@@ -107,7 +107,13 @@ def _candidates(
     facets = dataset_facets_t
     io = run_io_t
     run_facet, attributed = run_facets_t, run_io_t.alias("attributed")
-    queries: list[tuple[Select[Any], Any, Placement | None]] = [
+    in_io = _has_key(conn, io.c.facets, key)
+    in_run = run_facet.c.key == quality_key(key)
+    # Run I/O and run facets rarely carry the facet: one probe of their partial index each
+    # (``models.quality_indexes``) spares the per-dataset statements when none does.
+    io_holds = _any(conn, select(io.c.run_uuid).where(in_io))
+    runs_hold = _any(conn, select(run_facet.c.run_uuid).where(in_run))
+    queries: list[tuple[Select[Any], Any, Placement | None] | None] = [
         (
             select(
                 facets.c.dataset_id,
@@ -123,10 +129,12 @@ def _candidates(
         (
             select(io.c.dataset_id, io.c.event_time, io.c.event_hash, io.c.facets[key])
             .add_columns(io.c.run_uuid, io.c.direction)
-            .where(_has_key(conn, io.c.facets, key)),
+            .where(in_io),
             io.c.dataset_id,
             None,
-        ),
+        )
+        if io_holds
+        else None,
         (
             select(
                 attributed.c.dataset_id,
@@ -136,18 +144,24 @@ def _candidates(
                 run_facet.c.run_uuid,
             )
             .join(attributed, attributed.c.run_uuid == run_facet.c.run_uuid)
-            .where(run_facet.c.key == quality_key(key), _checked_side(attributed)),
+            .where(in_run, _checked_side(attributed)),
             attributed.c.dataset_id,
             "run",
-        ),
+        )
+        if runs_hold
+        else None,
     ]
-    for query, owner, placement in queries:
+    for query, owner, placement in filter(None, queries):
         for chunk in _chunks(ids):
             bounded = query if chunk is None else query.where(owner.in_(chunk))
             for row in conn.execute(bounded):
                 where: Placement = placement or ("input" if row[5] == "in" else "output")
                 evidence = Evidence(where, row[1], bytes(row[2]), row[4])
                 yield row[0], evidence, row[3]
+
+
+def _any(conn: Connection, query: Select[Any]) -> bool:
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def _run_of_event(facets: Any) -> Any:
