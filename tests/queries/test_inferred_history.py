@@ -33,6 +33,7 @@ from mllineage.collector.schemas.ml import (
 from tests.collector import orchestration as dag
 from tests.collector.events import at, dataset, facet
 from tests.queries.conftest import ingest
+from tests.queries.ml_answers import ask, inferred_edges
 
 DAG_ID = "churn_weekly"
 CUSTOMERS = dag.CUSTOMERS
@@ -104,21 +105,6 @@ def weekly(client: TestClient) -> TestClient:
     """DAG runs 1 and 2 ingested."""
     ingest(client, [*dag_run(1), *dag_run(2)])
     return client
-
-
-def ask(client: TestClient, path: str, **params: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/ml/{path}", params=params)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def inferred_edges(body: dict[str, Any]) -> dict[tuple[str, str], str]:
-    return {
-        (e["origin"], e["destination"]): e["evidence"]
-        for e in body["graph"]["edges"]
-        if e["inferred"]
-    }
 
 
 def impact(client: TestClient, **params: str) -> tuple[list[ImpactRow], dict[str, Any]]:

@@ -4,8 +4,6 @@ declared edges are walked with ``edges=declared``. Both databases."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
@@ -13,6 +11,7 @@ from pydantic import TypeAdapter
 from mllineage.collector.schemas.lineage import Answer, PagedAnswer
 from mllineage.collector.schemas.ml import ImpactRow, QualityRow, SourceRow
 from tests.collector import orchestration as dag
+from tests.queries.ml_answers import ask, inferred_edges
 
 CUSTOMERS = f"dataset:{dag.CUSTOMERS[0]}:{dag.CUSTOMERS[1]}"
 FEATURES = f"dataset:{dag.FEATURES[0]}:{dag.FEATURES[1]}"
@@ -38,21 +37,6 @@ def airflow(client: TestClient) -> TestClient:
     response = client.post("/api/v1/lineage/batch", json=[*dag.churn_dag(), check])
     assert response.status_code == 200, response.text
     return client
-
-
-def ask(client: TestClient, path: str, **params: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/ml/{path}", params=params)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def inferred_edges(body: dict[str, Any]) -> dict[tuple[str, str], str]:
-    return {
-        (e["origin"], e["destination"]): e["evidence"]
-        for e in body["graph"]["edges"]
-        if e["inferred"]
-    }
 
 
 def test_impact_of_a_raw_table_reaches_the_model_through_the_inferred_edge(

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
@@ -12,6 +10,7 @@ from pydantic import TypeAdapter
 from mllineage.client.demo import NODES, demo_events
 from mllineage.collector.schemas.lineage import Answer, PagedAnswer
 from mllineage.collector.schemas.ml import FeatureGroupRow, ImpactRow, ModelRow
+from tests.queries.ml_answers import ask
 
 CUSTOMERS = "dataset:postgres://crm-db.internal:5432:public.customers"
 PROFILE_V1 = NODES["feature_group"] + "#0ffa1da3-f03d-5100-af34-2ba8bd49e9eb"
@@ -25,13 +24,6 @@ def demo(client: TestClient) -> TestClient:
     response = client.post("/api/v1/lineage/batch", json=demo_events())
     assert response.status_code == 200, response.text
     return client
-
-
-def ask(client: TestClient, path: str, **params: str) -> dict[str, Any]:
-    response = client.get(f"/api/v1/ml/{path}", params=params)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def test_models_built_on_a_feature_group_today_and_ever(demo: TestClient) -> None:
