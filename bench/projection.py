@@ -176,6 +176,12 @@ def bench_import(events: Sequence[ParsedEvent], size: int, workdir: Path) -> Non
     ndjson.unlink()
 
 
+def validated_events(scale: str, seed: int, count: int) -> list[ParsedEvent]:
+    """The first ``count`` events of the ``scale`` workload, validated as ingestion does."""
+    validator = EventValidator()
+    return [validator.validate(e) for e in islice(generate_events(scale, seed), count)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", default="medium")
@@ -185,10 +191,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("bench/results"))
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    validator = EventValidator()
-    events = [
-        validator.validate(e) for e in islice(generate_events(args.scale, args.seed), args.events)
-    ]
+    events = validated_events(args.scale, args.seed, args.events)
     sizes = [int(size) for size in args.batches.split(",")]
     print(f"{len(events):,} events of the {args.scale} workload (seed {args.seed})", flush=True)
     bench_projection(events, sizes, args.workdir)

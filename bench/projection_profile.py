@@ -21,19 +21,16 @@ import re
 import time
 from collections import defaultdict
 from datetime import UTC, datetime
-from itertools import islice
 from pathlib import Path
 
 import psycopg
 from sqlalchemy import Engine, text
 
 from bench.databases import fresh_database
-from bench.projection import load_raw
-from bench.workload import generate_events
+from bench.projection import load_raw, validated_events
 from mllineage.collector.db.engine import make_engine
 from mllineage.collector.db.migrate import upgrade
 from mllineage.collector.ingest.pg_projection import project_in_database
-from mllineage.collector.ingest.validate import EventValidator
 
 _DURATION = re.compile(r"duration: ([0-9.]+) ms\s+plan:\s*\nQuery Text: (.*?)\n(?=\S)", re.S)
 _ROWS = re.compile(r"\(actual rows=(\d+)")
@@ -91,10 +88,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path("bench/results"))
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
-    validator = EventValidator()
-    events = [
-        validator.validate(e) for e in islice(generate_events(args.scale, args.seed), args.events)
-    ]
+    events = validated_events(args.scale, args.seed, args.events)
     print(f"{len(events):,} events of the {args.scale} workload (seed {args.seed})", flush=True)
     totals: dict[str, float] = defaultdict(float)
     rows: dict[str, int] = defaultdict(int)
